@@ -1,0 +1,436 @@
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::Algorithm;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::claims::{ClaimNames, NumericDate, RawClaims, StringClaim};
+use super::jti::new_jti;
+use super::{Claims, Expected, TokenKind, UserIdClaim};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{ConfigError, JwtConfig};
+use crate::error::TokenError;
+use crate::keys::{family_of, KeyFamily, KeyPair};
+
+/// Mints and verifies tokens with keys parsed once.
+///
+/// Cheap to clone (one `Arc`). Verification is pinned to the configured
+/// algorithm: the token's header is read only to check that it names that
+/// algorithm.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
+///
+/// let codec = TokenCodec::new(&JwtConfig::simplejwt_guide("secret")).unwrap();
+/// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
+/// let claims = codec.verify(&pair.access.token, Expected::Kind(TokenKind::Access)).unwrap();
+/// assert_eq!(claims.subject(), Some("1"));
+/// assert_eq!(claims.exp - claims.iat.unwrap(), 7200);
+/// ```
+#[derive(Clone, Debug)]
+pub struct TokenCodec {
+    inner: Arc<CodecInner>,
+}
+
+#[derive(Debug)]
+struct CodecInner {
+    keys: KeyPair,
+    /// The base64url header every minted token starts with.
+    header: String,
+    /// The only `alg` header value accepted.
+    algorithm_name: String,
+    names: ClaimNames,
+    access_lifetime: u64,
+    refresh_lifetime: u64,
+    leeway: u64,
+    audience: Option<String>,
+    issuer: Option<String>,
+    max_token_bytes: usize,
+    clock: SharedClock,
+}
+
+/// A freshly minted token and its claims.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::token::TokenCodec;
+///
+/// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+/// let minted = codec.mint_pair("1", &serde_json::Map::new()).unwrap().refresh;
+/// assert_eq!(minted.token.split('.').count(), 3);
+/// assert_eq!(minted.claims.jti.len(), 32);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MintedToken {
+    /// The encoded token.
+    pub token: String,
+    /// What it says.
+    pub claims: Claims,
+}
+
+/// A refresh token and the access token minted from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenPair {
+    /// The refresh token.
+    pub refresh: MintedToken,
+    /// The access token, carrying the refresh token's subject and extra claims.
+    pub access: MintedToken,
+}
+
+/// Signing failed: the key cannot sign (checked at construction, so this is not expected).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("token signing failed: {0}")]
+pub struct SignError(String);
+
+/// The JOSE header fields jsonwebtoken reads, with the same types.
+/// Only `alg` has a meaning here; the others are type-checked and ignored
+/// (`kid`, `jku`, `x5u`, `jwk` never choose a key).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct JoseHeader {
+    alg: String,
+    typ: Option<String>,
+    cty: Option<String>,
+    jku: Option<String>,
+    kid: Option<String>,
+    x5u: Option<String>,
+    x5c: Option<Vec<String>>,
+    x5t: Option<String>,
+    #[serde(rename = "x5t#S256")]
+    x5t_s256: Option<String>,
+    crit: Option<Vec<String>>,
+    url: Option<String>,
+    nonce: Option<String>,
+}
+
+impl TokenCodec {
+    /// Checks `config`, parses its keys and reads time from the system clock.
+    pub fn new(config: &JwtConfig) -> Result<Self, ConfigError> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Like [`TokenCodec::new`], reading time from `clock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_simplejwt::clock::ManualClock;
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let clock = ManualClock::new(1_000);
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("s"), Arc::new(clock)).unwrap();
+    /// assert_eq!(codec.now(), 1_000);
+    /// ```
+    pub fn with_clock(config: &JwtConfig, clock: SharedClock) -> Result<Self, ConfigError> {
+        config.check()?;
+        let keys = match (family_of(config.algorithm)?, &config.verifying_key) {
+            (KeyFamily::Hmac, _) => {
+                KeyPair::from_secret(config.algorithm, config.signing_key.expose())?
+            }
+            (_, Some(public_pem)) => {
+                KeyPair::from_pem(config.algorithm, config.signing_key.expose(), public_pem)?
+            }
+            (_, None) => return Err(ConfigError::MissingVerifyingKey(config.algorithm)),
+        };
+        // The variant names are the `alg` header values ("HS256", "EdDSA", ...).
+        let algorithm_name = format!("{:?}", config.algorithm);
+        let header = format!(r#"{{"alg":"{algorithm_name}","typ":"JWT"}}"#);
+        Ok(TokenCodec {
+            inner: Arc::new(CodecInner {
+                keys,
+                header: URL_SAFE_NO_PAD.encode(header),
+                algorithm_name,
+                names: ClaimNames {
+                    token_type: config.token_type_claim.clone(),
+                    jti: config.jti_claim.clone(),
+                    user_id: config.user_id_claim.clone(),
+                },
+                access_lifetime: config.access_token_lifetime.as_secs(),
+                refresh_lifetime: config.refresh_token_lifetime.as_secs(),
+                leeway: config.leeway.as_secs(),
+                audience: config.audience.clone(),
+                issuer: config.issuer.clone(),
+                max_token_bytes: config.max_token_bytes,
+                clock,
+            }),
+        })
+    }
+
+    /// The current time of the codec's clock, in seconds since the Unix epoch.
+    pub fn now(&self) -> u64 {
+        self.inner.clock.now()
+    }
+
+    /// The algorithm tokens are signed and verified with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.inner.keys.algorithm()
+    }
+
+    /// A new refresh token for `user_id` with `extra` claims, and its access token.
+    pub fn mint_pair(
+        &self,
+        user_id: &str,
+        extra: &Map<String, Value>,
+    ) -> Result<TokenPair, SignError> {
+        let refresh = self.mint_refresh(user_id, extra)?;
+        let access = self.mint_access_from(&refresh.claims)?;
+        Ok(TokenPair { refresh, access })
+    }
+
+    /// A new refresh token for `user_id` carrying `extra` claims.
+    ///
+    /// Extra claims named like a standard claim (`exp`, `jti`, the type or
+    /// user id claim, and `aud`/`iss` when configured) are dropped.
+    pub fn mint_refresh(
+        &self,
+        user_id: &str,
+        extra: &Map<String, Value>,
+    ) -> Result<MintedToken, SignError> {
+        let claims = Claims {
+            token_type: None,
+            jti: String::new(),
+            exp: 0,
+            iat: None,
+            nbf: None,
+            user_id: UserIdClaim::Id(user_id.to_owned()),
+            extra: extra.clone(),
+        };
+        self.mint(TokenKind::Refresh, &claims)
+    }
+
+    /// An access token carrying every claim of `refresh` except its type, `exp`, `iat` and `jti`.
+    pub fn mint_access_from(&self, refresh: &Claims) -> Result<MintedToken, SignError> {
+        self.mint(TokenKind::Access, refresh)
+    }
+
+    /// The successor of a rotated refresh token: the same claims, a new `jti`, `iat` and `exp`.
+    pub fn mint_successor(&self, refresh: &Claims) -> Result<MintedToken, SignError> {
+        self.mint(TokenKind::Refresh, refresh)
+    }
+
+    fn mint(&self, kind: TokenKind, template: &Claims) -> Result<MintedToken, SignError> {
+        let inner = &*self.inner;
+        let now = self.now();
+        let lifetime = match kind {
+            TokenKind::Access => inner.access_lifetime,
+            TokenKind::Refresh => inner.refresh_lifetime,
+        };
+        let mut extra = template.extra.clone();
+        extra.retain(|name, _| !self.is_standard_claim(name));
+        if let Some(audience) = &inner.audience {
+            extra.insert("aud".into(), Value::String(audience.clone()));
+        }
+        if let Some(issuer) = &inner.issuer {
+            extra.insert("iss".into(), Value::String(issuer.clone()));
+        }
+        let claims = Claims {
+            token_type: Some(kind.as_str().to_owned()),
+            jti: new_jti(),
+            exp: now.saturating_add(lifetime),
+            iat: Some(now),
+            nbf: template.nbf,
+            user_id: template.user_id.clone(),
+            extra,
+        };
+        let payload = serde_json::to_vec(&Payload {
+            names: &inner.names,
+            claims: &claims,
+        })
+        .map_err(|error| SignError(error.to_string()))?;
+        let mut token = String::with_capacity(inner.header.len() + payload.len() * 4 / 3 + 90);
+        token.push_str(&inner.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = jsonwebtoken::crypto::sign(
+            token.as_bytes(),
+            inner.keys.encoding(),
+            inner.keys.algorithm(),
+        )
+        .map_err(|error| SignError(error.to_string()))?;
+        token.push('.');
+        token.push_str(&signature);
+        Ok(MintedToken { token, claims })
+    }
+
+    fn is_standard_claim(&self, name: &str) -> bool {
+        let names = &self.inner.names;
+        matches!(name, "exp" | "iat" | "nbf")
+            || name == names.jti
+            || name == names.token_type
+            || name == names.user_id
+            || (name == "aud" && self.inner.audience.is_some())
+            || (name == "iss" && self.inner.issuer.is_some())
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// The checks run in the reference's order, so the same bad token gets the
+    /// same message: size and shape, header algorithm, signature, payload,
+    /// `iat` and `nbf` (not in the future), `exp` (not past), `aud`, `iss`,
+    /// then the presence of `exp`, `jti` and the token type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::error::TokenError;
+    /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
+    /// assert_eq!(
+    ///     codec.verify(&pair.access.token, Expected::Kind(TokenKind::Refresh)),
+    ///     Err(TokenError::WrongType),
+    /// );
+    /// assert_eq!(codec.verify("garbage", Expected::Any), Err(TokenError::Invalid));
+    /// ```
+    pub fn verify(&self, token: &str, expected: Expected) -> Result<Claims, TokenError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_bytes {
+            return Err(TokenError::Invalid);
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Invalid);
+        };
+        self.check_header(header)?;
+        let message = &token[..header.len() + 1 + payload.len()];
+        match jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            inner.keys.decoding(),
+            inner.keys.algorithm(),
+        ) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return Err(TokenError::Invalid),
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
+        let raw = inner
+            .names
+            .parse(&payload)
+            .map_err(|_| TokenError::Invalid)?;
+        self.apply_rules(raw, expected)
+    }
+
+    fn check_header(&self, header: &str) -> Result<(), TokenError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| TokenError::Invalid)?;
+        let header: JoseHeader = serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+        if header.alg != self.inner.algorithm_name {
+            return Err(TokenError::Invalid);
+        }
+        Ok(())
+    }
+
+    fn apply_rules(&self, raw: RawClaims, expected: Expected) -> Result<Claims, TokenError> {
+        let inner = &*self.inner;
+        let now = self.now();
+        let latest_allowed = now.saturating_add(inner.leeway);
+        let iat = not_after(raw.iat, latest_allowed)?;
+        let nbf = not_after(raw.nbf, latest_allowed)?;
+        let exp = match raw.exp {
+            NumericDate::Malformed => return Err(TokenError::Invalid),
+            NumericDate::Seconds(exp) if exp.saturating_add(inner.leeway) <= now => {
+                return Err(TokenError::Expired)
+            }
+            NumericDate::Seconds(exp) => Some(exp),
+            NumericDate::Missing => None,
+        };
+        if let Some(audience) = &inner.audience {
+            let matches = match raw.extra.get("aud") {
+                Some(Value::String(aud)) => aud == audience,
+                Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(audience)),
+                _ => false,
+            };
+            if !matches {
+                return Err(TokenError::Invalid);
+            }
+        }
+        if let Some(issuer) = &inner.issuer {
+            if raw.extra.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
+                return Err(TokenError::Invalid);
+            }
+        }
+        let exp = exp.ok_or(TokenError::NoExp)?;
+        let jti = match raw.jti {
+            StringClaim::Text(jti) => jti,
+            StringClaim::Missing => return Err(TokenError::NoId),
+            StringClaim::NotText => return Err(TokenError::Invalid),
+        };
+        if let Expected::Kind(kind) = expected {
+            match &raw.token_type {
+                StringClaim::Missing => return Err(TokenError::NoType),
+                StringClaim::Text(found) if found == kind.as_str() => {}
+                StringClaim::Text(_) | StringClaim::NotText => return Err(TokenError::WrongType),
+            }
+        }
+        let token_type = match raw.token_type {
+            StringClaim::Text(token_type) => Some(token_type),
+            StringClaim::Missing | StringClaim::NotText => None,
+        };
+        Ok(Claims {
+            token_type,
+            jti,
+            exp,
+            iat,
+            nbf,
+            user_id: raw.user_id.unwrap_or(UserIdClaim::Missing),
+            extra: raw.extra,
+        })
+    }
+}
+
+/// `Err(Invalid)` when a date is malformed or later than `latest_allowed`.
+fn not_after(date: NumericDate, latest_allowed: u64) -> Result<Option<u64>, TokenError> {
+    match date {
+        NumericDate::Missing => Ok(None),
+        NumericDate::Seconds(seconds) if seconds <= latest_allowed => Ok(Some(seconds)),
+        NumericDate::Seconds(_) | NumericDate::Malformed => Err(TokenError::Invalid),
+    }
+}
+
+/// Claims serialized in the reference's order: type, `exp`, `iat`, `jti`, user id, then the rest.
+struct Payload<'a> {
+    names: &'a ClaimNames,
+    claims: &'a Claims,
+}
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let claims = self.claims;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(token_type) = &claims.token_type {
+            map.serialize_entry(&self.names.token_type, token_type)?;
+        }
+        map.serialize_entry("exp", &claims.exp)?;
+        if let Some(iat) = claims.iat {
+            map.serialize_entry("iat", &iat)?;
+        }
+        map.serialize_entry(&self.names.jti, &claims.jti)?;
+        if let UserIdClaim::Id(user_id) = &claims.user_id {
+            map.serialize_entry(&self.names.user_id, user_id)?;
+        }
+        if let Some(nbf) = claims.nbf {
+            map.serialize_entry("nbf", &nbf)?;
+        }
+        for (name, value) in &claims.extra {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
