@@ -109,6 +109,9 @@ pub enum ApiError {
     /// The body is not JSON: `400 {"detail": "JSON parse error - ..."}`.
     #[error("JSON parse error - {0}")]
     JsonParse(String),
+    /// A JSON body that is `null`: `400 {"non_field_errors": ["No data provided"]}`.
+    #[error("No data provided")]
+    NoData,
     /// A body that is JSON but not an object: `400 {"non_field_errors": ["Invalid data. Expected a dictionary, but got T."]}`.
     #[error("Invalid data. Expected a dictionary, but got {0}.")]
     NotAnObject(&'static str),
@@ -135,6 +138,20 @@ pub enum ApiError {
 impl From<TokenError> for ApiError {
     fn from(error: TokenError) -> Self {
         ApiError::Token(error)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        tracing::error!(%error, "token store failed");
+        ApiError::StoreUnavailable
+    }
+}
+
+impl From<crate::token::SignError> for ApiError {
+    fn from(error: crate::token::SignError) -> Self {
+        tracing::error!(%error, "token signing failed");
+        ApiError::Internal
     }
 }
 
@@ -169,6 +186,7 @@ impl ApiError {
             | ApiError::Fields(_)
             | ApiError::JsonParse(_)
             | ApiError::NotAnObject(_)
+            | ApiError::NoData
             | ApiError::BodyUnreadable => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -204,7 +222,9 @@ impl ApiError {
                 }],
             }),
             ApiError::VerifyBlacklisted => json!({"non_field_errors": ["Token is blacklisted"]}),
-            ApiError::NotAnObject(_) => json!({"non_field_errors": [self.to_string()]}),
+            ApiError::NotAnObject(_) | ApiError::NoData => {
+                json!({"non_field_errors": [self.to_string()]})
+            }
             ApiError::BadAuthorizationHeader => {
                 json!({"detail": self.to_string(), "code": "bad_authorization_header"})
             }

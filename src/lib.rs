@@ -4,10 +4,26 @@
 #![deny(rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+pub mod blacklist;
+pub mod body;
 pub mod clock;
 pub mod config;
+pub mod credentials;
+pub mod endpoint;
 pub mod error;
+pub mod issue;
+mod jwt;
+mod jwt_layer;
 pub mod keys;
+pub mod refresh;
+pub mod store;
 pub mod token;
+pub mod verify;
 
 pub use jsonwebtoken::Algorithm;
+pub use jwt::{BuildError, Jwt, JwtBuilder};
+pub use jwt_layer::JwtLayer;

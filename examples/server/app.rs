@@ -1,0 +1,133 @@
+//! The guide's backend as an axum router: the four token endpoints and
+//! `GET /api/me/` behind `AuthLayer`, with users and tokens in SQLite.
+//! Shared by the example's `main` and the contract tests.
+
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Extension, Json, Router};
+use serde_json::json;
+use tower::Layer;
+use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::clock::SharedClock;
+use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::credentials::{
+    PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject,
+};
+use tower_simplejwt::endpoint::TokenEndpointsLayer;
+use tower_simplejwt::error::ApiError;
+use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
+use tower_simplejwt::Jwt;
+
+/// How to build the app.
+pub struct Options {
+    /// `sqlite://…` URL of the users and tokens database.
+    pub database: String,
+    /// The HS256 secret.
+    pub secret: String,
+    /// Overrides of the guide's lifetimes.
+    pub access_lifetime: Option<Duration>,
+    pub refresh_lifetime: Option<Duration>,
+    /// The clock (tests pass a ManualClock).
+    pub clock: SharedClock,
+    /// The password hasher for logins and `createuser`.
+    pub hasher: PasswordHasher,
+}
+
+/// The built app and the pieces tests look into.
+pub struct App {
+    pub router: Router,
+    /// Not used by `main`; the tests mint and inspect tokens with it.
+    #[allow(dead_code)]
+    pub jwt: Jwt,
+    pub users: SqliteUserStore,
+}
+
+/// The guide's settings with the command line's overrides.
+pub fn config(options: &Options) -> JwtConfig {
+    let mut config = JwtConfig::simplejwt_guide(options.secret.as_str());
+    if let Some(lifetime) = options.access_lifetime {
+        config = config.with_access_token_lifetime(lifetime);
+    }
+    if let Some(lifetime) = options.refresh_lifetime {
+        config = config.with_refresh_token_lifetime(lifetime);
+    }
+    config
+}
+
+/// Opens the database and builds the router.
+pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
+    let pool = open_pool(&options.database).await?;
+    let users = SqliteUserStore::from_pool(pool.clone()).await?;
+    let tokens = SqliteTokenStore::from_pool(pool).await?;
+    let jwt = Jwt::builder(config(&options))
+        .token_store(tokens)
+        .authenticator(PasswordAuthenticator::new(
+            users.clone(),
+            options.hasher.clone(),
+        ))
+        .clock(options.clock.clone())
+        .build()?;
+    let me = get(me)
+        .fallback(method_not_allowed)
+        .route_layer(AuthLayer::new(jwt.clone()));
+    let mut router = Router::new().route("/api/me/", me);
+    // The endpoints answer their own paths; the service they wrap is never reached there.
+    let endpoints = TokenEndpointsLayer::new(jwt.clone()).layer(any(not_found));
+    let paths = &jwt.config().paths;
+    for path in [
+        &paths.obtain,
+        &paths.refresh,
+        &paths.verify,
+        &paths.blacklist,
+    ] {
+        router = router.route_service(path, endpoints.clone());
+    }
+    let router = router
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_request));
+    Ok(App { router, jwt, users })
+}
+
+/// `GET /api/me/`: who the access token belongs to.
+async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
+    Json(json!({"username": subject.username}))
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    let mut response = ApiError::MethodNotAllowed(method)
+        .into_response()
+        .map(axum::body::Body::new);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, OPTIONS"));
+    response
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response()
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), "request");
+    response
+}
+
+/// Creates a user with an argon2 hash; ids are given in order 1, 2, …
+pub async fn create_user(
+    users: &SqliteUserStore,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: &str,
+    active: bool,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    use tower_simplejwt::credentials::UserStore;
+    let hash = hasher.hash(password)?;
+    Ok(users.create(username, &hash, active).await?.id)
+}

@@ -1,0 +1,171 @@
+//! The guide's backend: `cargo run --example server`, then point a frontend at it.
+//!
+//! ```text
+//! cargo run --example server -- [--listen 127.0.0.1:8000] [--database sqlite://tower-simplejwt.sqlite3]
+//!                               [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
+//! cargo run --example server -- createuser NAME [--inactive] [--password PASSWORD] [--database URL]
+//! ```
+//!
+//! The HS256 secret comes from `TOWER_JWT_SECRET`; without it a random one is
+//! used (and tokens die with the process).
+
+mod app;
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_simplejwt::clock::SystemClock;
+use tower_simplejwt::credentials::PasswordHasher;
+use tracing_subscriber::EnvFilter;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage:
+  server [--listen ADDR] [--database URL] [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
+  server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
+
+The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset).";
+
+#[derive(Debug)]
+struct Args {
+    listen: String,
+    database: String,
+    access_lifetime: Option<Duration>,
+    refresh_lifetime: Option<Duration>,
+    create_user: Option<String>,
+    inactive: bool,
+    password: Option<String>,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        listen: "127.0.0.1:8000".into(),
+        database: "sqlite://tower-simplejwt.sqlite3".into(),
+        access_lifetime: None,
+        refresh_lifetime: None,
+        create_user: None,
+        inactive: false,
+        password: None,
+    };
+    let seconds = |flag: &str, value: Option<String>| -> Result<Duration, String> {
+        let value = value.ok_or(format!("{flag} needs a value"))?;
+        match value.parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+            _ => Err(format!(
+                "{flag}: {value:?} is not a positive number of seconds"
+            )),
+        }
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--listen" => parsed.listen = args.next().ok_or("--listen needs an address")?,
+            "--database" => parsed.database = args.next().ok_or("--database needs a URL")?,
+            "--access-lifetime" => parsed.access_lifetime = Some(seconds(&arg, args.next())?),
+            "--refresh-lifetime" => parsed.refresh_lifetime = Some(seconds(&arg, args.next())?),
+            "--inactive" => parsed.inactive = true,
+            "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
+            "createuser" => {
+                parsed.create_user = Some(args.next().ok_or("createuser needs a NAME")?)
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if !parsed.database.starts_with("sqlite:") {
+        return Err(format!(
+            "--database {:?}: only sqlite:// URLs are supported by this example",
+            parsed.database
+        ));
+    }
+    Ok(parsed)
+}
+
+fn secret() -> String {
+    match std::env::var("TOWER_JWT_SECRET") {
+        Ok(secret) if !secret.is_empty() => secret,
+        _ => {
+            let secret: String = (0..32)
+                .map(|_| format!("{:02x}", rand::random::<u8>()))
+                .collect();
+            tracing::warn!("TOWER_JWT_SECRET is not set: using a random secret, so tokens die with this process");
+            secret
+        }
+    }
+}
+
+fn read_password() -> Result<String, Error> {
+    if std::io::stdin().is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err("the password may not be empty".into());
+    }
+    Ok(password)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}\n");
+            }
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = run(args).await {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), Error> {
+    let secret = if args.create_user.is_some() {
+        "unused-for-createuser".to_owned()
+    } else {
+        secret()
+    };
+    let options = app::Options {
+        database: args.database.clone(),
+        secret,
+        access_lifetime: args.access_lifetime,
+        refresh_lifetime: args.refresh_lifetime,
+        clock: Arc::new(SystemClock),
+        hasher: PasswordHasher::default(),
+    };
+    let hasher = options.hasher.clone();
+    let app = app::build(options).await?;
+    if let Some(name) = args.create_user {
+        let password = match args.password {
+            Some(password) => password,
+            None => read_password()?,
+        };
+        let id = app::create_user(&app.users, &hasher, &name, &password, !args.inactive).await?;
+        println!(
+            "created user {name:?} with id {id}{}",
+            if args.inactive { " (inactive)" } else { "" }
+        );
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, database = %args.database, "serving the simplejwt guide's endpoints");
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,68 @@
+//! Reading the access token out of the `Authorization` header, as simplejwt does.
+
+use http::HeaderValue;
+
+/// What the authorization header holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Credential<'a> {
+    /// No header, an empty one, or another scheme: no credentials.
+    Absent,
+    /// The right scheme without exactly one value after it.
+    Malformed,
+    /// The raw token.
+    Token(&'a str),
+}
+
+/// Python's `bytes.split()` separators: any run of ASCII whitespace.
+fn is_separator(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Splits the header on runs of whitespace; the first part must be one of
+/// `types` (case-sensitive), and exactly one part must follow it.
+pub(crate) fn credential<'a>(header: Option<&'a HeaderValue>, types: &[String]) -> Credential<'a> {
+    let Some(header) = header else {
+        return Credential::Absent;
+    };
+    let mut parts = header
+        .as_bytes()
+        .split(|&byte| is_separator(byte))
+        .filter(|part| !part.is_empty());
+    let Some(scheme) = parts.next() else {
+        return Credential::Absent;
+    };
+    if !types.iter().any(|allowed| allowed.as_bytes() == scheme) {
+        return Credential::Absent;
+    }
+    match (parts.next(), parts.next()) {
+        // A token that is not UTF-8 cannot be a JWT: let verification call it invalid.
+        (Some(token), None) => Credential::Token(std::str::from_utf8(token).unwrap_or("\u{fffd}")),
+        _ => Credential::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &'static [u8]) -> Credential<'static> {
+        let value: &'static HeaderValue =
+            Box::leak(Box::new(HeaderValue::from_bytes(value).unwrap()));
+        credential(Some(value), &["Bearer".to_owned()])
+    }
+
+    #[test]
+    fn simplejwt_header_rules() {
+        assert_eq!(credential(None, &["Bearer".to_owned()]), Credential::Absent);
+        assert_eq!(parse(b""), Credential::Absent);
+        assert_eq!(parse(b"   "), Credential::Absent);
+        assert_eq!(parse(b"Token abc"), Credential::Absent);
+        assert_eq!(parse(b"bearer abc"), Credential::Absent);
+        assert_eq!(parse(b"Bearer"), Credential::Malformed);
+        assert_eq!(parse(b"Bearer a b"), Credential::Malformed);
+        assert_eq!(parse(b"Bearer abc"), Credential::Token("abc"));
+        assert_eq!(parse(b"Bearer     abc   "), Credential::Token("abc"));
+        assert_eq!(parse(b"  Bearer\tabc"), Credential::Token("abc"));
+        assert_eq!(parse(b"Bearer \xff\xfe"), Credential::Token("\u{fffd}"));
+    }
+}

@@ -1,0 +1,136 @@
+//! axum integration (feature `axum`): extractors for the verified claims and
+//! subject, errors as responses, and a router of the token endpoints.
+//!
+//! # Examples
+//!
+//! ```
+//! use axum::{routing::get, Json, Router};
+//! use tower_simplejwt::auth::AuthLayer;
+//! use tower_simplejwt::config::JwtConfig;
+//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+//! use tower_simplejwt::token::Claims;
+//! use tower_simplejwt::Jwt;
+//!
+//! async fn me(subject: Subject, claims: Claims) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({"username": subject.username, "jti": claims.jti}))
+//! }
+//!
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+//!     .build()
+//!     .unwrap();
+//! let app: Router = Router::new()
+//!     .route("/api/me/", get(me))
+//!     .route_layer(AuthLayer::new(jwt.clone()))
+//!     .merge(tower_simplejwt::axum::token_routes(jwt));
+//! ```
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::credentials::Subject;
+use crate::endpoint::TokenEndpointsLayer;
+use crate::error::ApiError;
+use crate::token::Claims;
+use crate::Jwt;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        ApiError::into_response(&self).map(axum::body::Body::new)
+    }
+}
+
+/// The verified claims, with the extra claims deserialized into `E`.
+///
+/// Needs [`AuthLayer`](crate::auth::AuthLayer) in front of the handler;
+/// without verified claims the rejection is the contract's 401
+/// "Authentication credentials were not provided.". Extra claims that do not
+/// fit `E` are rejected the same way as a token without them.
+impl<S, E> FromRequestParts<S> for Claims<E>
+where
+    S: Send + Sync,
+    E: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let claims = parts
+            .extensions
+            .get::<Claims>()
+            .cloned()
+            .ok_or(ApiError::CredentialsNotProvided)?;
+        claims.extra_as::<E>().map_err(|error| {
+            tracing::debug!(%error, "extra claims do not fit the handler's type");
+            ApiError::CredentialsNotProvided
+        })
+    }
+}
+
+/// `Option<Claims<E>>`: `None` for an anonymous request (with
+/// [`AuthLayer::optional`](crate::auth::AuthLayer::optional)).
+impl<S, E> OptionalFromRequestParts<S> for Claims<E>
+where
+    S: Send + Sync,
+    E: DeserializeOwned + Send,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
+        Ok(parts
+            .extensions
+            .get::<Claims>()
+            .cloned()
+            .and_then(|claims| claims.extra_as::<E>().ok()))
+    }
+}
+
+/// The authenticated subject.
+impl<S: Send + Sync> FromRequestParts<S> for Subject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Subject>()
+            .cloned()
+            .ok_or(ApiError::CredentialsNotProvided)
+    }
+}
+
+/// `Option<Subject>`: `None` for an anonymous request.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Subject {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
+        Ok(parts.extensions.get::<Subject>().cloned())
+    }
+}
+
+/// A router answering the four token endpoints at the configured paths.
+/// Merge it into your app.
+pub fn token_routes<S: Clone + Send + Sync + 'static>(jwt: Jwt) -> Router<S> {
+    let paths = jwt.config().paths.clone();
+    let endpoints = TokenEndpointsLayer::new(jwt);
+    let mut router = Router::new();
+    for path in [
+        &paths.obtain,
+        &paths.refresh,
+        &paths.verify,
+        &paths.blacklist,
+    ] {
+        let service = tower_layer::Layer::layer(&endpoints, tower_service_not_found());
+        router = router.route_service(path, service);
+    }
+    router
+}
+
+/// The service behind the endpoints in [`token_routes`]: never reached,
+/// since every routed path is an endpoint.
+fn tower_service_not_found() -> axum::routing::MethodRouter<()> {
+    axum::routing::any(|| async { http::StatusCode::NOT_FOUND })
+}

@@ -1,0 +1,175 @@
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{PasswordHasher, User, UserStore};
+use crate::store::{BoxFuture, StoreError};
+
+/// The user a token is (or will be) issued to.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::Subject;
+///
+/// let subject = Subject::new("1", "alice", true);
+/// assert_eq!(subject.id, "1");
+/// assert!(subject.extra_claims.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// The user id claim's value.
+    pub id: String,
+    /// The login name.
+    pub username: String,
+    /// Inactive subjects cannot log in and their tokens are refused.
+    pub is_active: bool,
+    /// Custom claims put into the refresh token at login (and so into every
+    /// access token minted from it), such as `"role"`.
+    pub extra_claims: Map<String, Value>,
+}
+
+impl Subject {
+    /// A subject with no extra claims.
+    pub fn new(id: impl Into<String>, username: impl Into<String>, is_active: bool) -> Self {
+        Subject {
+            id: id.into(),
+            username: username.into(),
+            is_active,
+            extra_claims: Map::new(),
+        }
+    }
+}
+
+impl From<User> for Subject {
+    fn from(user: User) -> Self {
+        Subject::new(user.id, user.username, user.is_active)
+    }
+}
+
+/// Checks credentials and looks subjects up: the obtain endpoint and the
+/// authentication layer go through it.
+///
+/// Implement it to log users in against your own user table, LDAP, or
+/// anything else; [`PasswordAuthenticator`] covers a [`UserStore`].
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{Authenticator, Subject};
+/// use tower_simplejwt::store::{BoxFuture, StoreError};
+///
+/// #[derive(Debug)]
+/// struct OneUser;
+///
+/// impl Authenticator for OneUser {
+///     fn authenticate<'a>(&'a self, username: &'a str, password: &'a str)
+///         -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+///         let ok = username == "admin" && password == "correct horse";
+///         Box::pin(async move { Ok(ok.then(|| Subject::new("1", "admin", true))) })
+///     }
+///     fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+///         Box::pin(async move { Ok((id == "1").then(|| Subject::new("1", "admin", true))) })
+///     }
+/// }
+/// ```
+pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
+    /// The subject whose credentials these are, or `None` when they are wrong.
+    ///
+    /// Inactive subjects may be returned; the obtain endpoint refuses them
+    /// with the same answer as wrong credentials.
+    fn authenticate<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>>;
+
+    /// The subject with this id, or `None` when there is none.
+    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>>;
+}
+
+/// An [`Authenticator`] over a [`UserStore`] and a [`PasswordHasher`].
+///
+/// Password checks run on tokio's blocking pool. An unknown username costs
+/// one hash verification like a known one, so response times do not reveal
+/// which usernames exist.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore};
+///
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// let hasher = PasswordHasher::default();
+/// let users = MemoryUserStore::new();
+/// users.create("alice", &hasher.hash("wonderland-42").unwrap(), true).await.unwrap();
+/// let authenticator = PasswordAuthenticator::new(users, hasher);
+/// assert!(authenticator.authenticate("alice", "wonderland-42").await.unwrap().is_some());
+/// assert!(authenticator.authenticate("alice", "nope").await.unwrap().is_none());
+/// assert!(authenticator.authenticate("nobody", "nope").await.unwrap().is_none());
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct PasswordAuthenticator<U> {
+    users: Arc<U>,
+    hasher: PasswordHasher,
+}
+
+impl<U> Clone for PasswordAuthenticator<U> {
+    fn clone(&self) -> Self {
+        PasswordAuthenticator {
+            users: self.users.clone(),
+            hasher: self.hasher.clone(),
+        }
+    }
+}
+
+impl<U: UserStore> PasswordAuthenticator<U> {
+    /// Authenticates against `users`, checking passwords with `hasher`.
+    pub fn new(users: U, hasher: PasswordHasher) -> Self {
+        PasswordAuthenticator {
+            users: Arc::new(users),
+            hasher,
+        }
+    }
+
+    /// The user store.
+    pub fn users(&self) -> &U {
+        &self.users
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+}
+
+impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
+    fn authenticate<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        Box::pin(async move {
+            let user = self.users.find_by_username(username).await?;
+            let hasher = self.hasher.clone();
+            let password = password.to_owned();
+            let stored = user.as_ref().map(|user| user.password_hash.clone());
+            let matches = tokio::task::spawn_blocking(move || match stored {
+                Some(stored) => hasher.verify(&password, &stored),
+                None => {
+                    hasher.verify_dummy(&password);
+                    false
+                }
+            })
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("password check failed: {error}")))?;
+            Ok(user.filter(|_| matches).map(Subject::from))
+        })
+    }
+
+    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        Box::pin(async move { Ok(self.users.find_by_id(id).await?.map(Subject::from)) })
+    }
+}

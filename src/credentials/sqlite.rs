@@ -1,0 +1,125 @@
+use sqlx::sqlite::SqlitePool;
+use sqlx::Row;
+
+use super::{CreateUserError, User, UserStore};
+use crate::store::{BoxFuture, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS simplejwt_users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_active INTEGER NOT NULL DEFAULT 1
+);
+";
+
+/// Users in SQLite (table `simplejwt_users`), ids from 1 in creation order.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{SqliteUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let pool = tower_simplejwt::store::sqlite::open_pool("sqlite::memory:").await.unwrap();
+/// let users = SqliteUserStore::from_pool(pool).await.unwrap();
+/// assert_eq!(users.create("alice", "hash", true).await.unwrap().id, "1");
+/// assert_eq!(users.create("bob", "hash", false).await.unwrap().id, "2");
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteUserStore {
+    pool: SqlitePool,
+}
+
+impl SqliteUserStore {
+    /// Uses `pool` and creates the table if missing.
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
+        sqlx::raw_sql(SCHEMA)
+            .execute(&pool)
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(SqliteUserStore { pool })
+    }
+
+    fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+        let read = |error: sqlx::Error| StoreError::Corrupt(error.to_string());
+        Ok(User {
+            id: row.try_get::<i64, _>("id").map_err(read)?.to_string(),
+            username: row.try_get("username").map_err(read)?,
+            password_hash: row.try_get("password_hash").map_err(read)?,
+            is_active: row.try_get::<bool, _>("is_active").map_err(read)?,
+        })
+    }
+}
+
+impl UserStore for SqliteUserStore {
+    fn find_by_username<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+        Box::pin(async move {
+            sqlx::query("SELECT id, username, password_hash, is_active FROM simplejwt_users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::unavailable)?
+                .map(Self::user)
+                .transpose()
+        })
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+        Box::pin(async move {
+            // Ids are decimal integers; "01" or "1.0" name no user, as in Django.
+            let Ok(number) = id.parse::<i64>() else {
+                return Ok(None);
+            };
+            if number.to_string() != id {
+                return Ok(None);
+            }
+            sqlx::query(
+                "SELECT id, username, password_hash, is_active FROM simplejwt_users WHERE id = ?",
+            )
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::unavailable)?
+            .map(Self::user)
+            .transpose()
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        username: &'a str,
+        password_hash: &'a str,
+        is_active: bool,
+    ) -> BoxFuture<'a, Result<User, CreateUserError>> {
+        Box::pin(async move {
+            if username.trim().is_empty() {
+                return Err(CreateUserError::BlankUsername);
+            }
+            let result = sqlx::query(
+                "INSERT INTO simplejwt_users (username, password_hash, is_active) VALUES (?, ?, ?)",
+            )
+            .bind(username)
+            .bind(password_hash)
+            .bind(is_active)
+            .execute(&self.pool)
+            .await;
+            match result {
+                Ok(done) => Ok(User {
+                    id: done.last_insert_rowid().to_string(),
+                    username: username.to_owned(),
+                    password_hash: password_hash.to_owned(),
+                    is_active,
+                }),
+                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    Err(CreateUserError::UsernameTaken(username.to_owned()))
+                }
+                Err(error) => Err(StoreError::unavailable(error).into()),
+            }
+        })
+    }
+}

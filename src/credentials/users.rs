@@ -1,0 +1,148 @@
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::store::{BoxFuture, StoreError};
+
+/// A user account as a [`UserStore`] keeps it.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::User;
+///
+/// let user = User { id: "1".into(), username: "alice".into(), password_hash: String::new(), is_active: true };
+/// assert!(user.is_active);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// The id, put in tokens as the user id claim (a string, as the contract says).
+    pub id: String,
+    /// The login name.
+    pub username: String,
+    /// An argon2 PHC string or a Django `pbkdf2_sha256$…` string.
+    pub password_hash: String,
+    /// Inactive users cannot log in and their tokens are refused.
+    pub is_active: bool,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creating a user failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateUserError {
+    /// The username is taken.
+    #[error("a user named {0:?} already exists")]
+    UsernameTaken(String),
+    /// The username is empty or only whitespace.
+    #[error("the username may not be blank")]
+    BlankUsername,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Pluggable storage of user accounts.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{MemoryUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// let alice = users.create("alice", "hash", true).await.unwrap();
+/// assert_eq!(alice.id, "1");
+/// assert_eq!(users.find_by_id("1").await.unwrap().unwrap().username, "alice");
+/// # });
+/// ```
+pub trait UserStore: Send + Sync + fmt::Debug + 'static {
+    /// The user with this login name.
+    fn find_by_username<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+
+    /// The user with this id (the user id claim of a token).
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+
+    /// Adds a user; ids are given in creation order 1, 2, …
+    fn create<'a>(
+        &'a self,
+        username: &'a str,
+        password_hash: &'a str,
+        is_active: bool,
+    ) -> BoxFuture<'a, Result<User, CreateUserError>>;
+}
+
+/// Users in process memory, for tests and demos.
+#[derive(Debug, Default)]
+pub struct MemoryUserStore {
+    users: Mutex<Vec<User>>,
+}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, Vec<User>> {
+        self.users
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl UserStore for MemoryUserStore {
+    fn find_by_username<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+        let user = self
+            .users()
+            .iter()
+            .find(|user| user.username == username)
+            .cloned();
+        Box::pin(async move { Ok(user) })
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+        let user = self.users().iter().find(|user| user.id == id).cloned();
+        Box::pin(async move { Ok(user) })
+    }
+
+    fn create<'a>(
+        &'a self,
+        username: &'a str,
+        password_hash: &'a str,
+        is_active: bool,
+    ) -> BoxFuture<'a, Result<User, CreateUserError>> {
+        let result = (|| {
+            if username.trim().is_empty() {
+                return Err(CreateUserError::BlankUsername);
+            }
+            let mut users = self.users();
+            if users.iter().any(|user| user.username == username) {
+                return Err(CreateUserError::UsernameTaken(username.to_owned()));
+            }
+            let user = User {
+                id: (users.len() + 1).to_string(),
+                username: username.to_owned(),
+                password_hash: password_hash.to_owned(),
+                is_active,
+            };
+            users.push(user.clone());
+            Ok(user)
+        })();
+        Box::pin(async move { result })
+    }
+}

@@ -1,0 +1,177 @@
+//! [`Jwt`]: the configuration, codec, token store and authenticator every layer shares.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tower_simplejwt::config::JwtConfig;
+//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+//! use tower_simplejwt::store::MemoryTokenStore;
+//! use tower_simplejwt::Jwt;
+//!
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret"))
+//!     .token_store(MemoryTokenStore::new())
+//!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(jwt.config().access_token_lifetime.as_secs(), 7200);
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{ConfigError, JwtConfig};
+use crate::credentials::Authenticator;
+use crate::store::{RotationRules, TokenStore};
+use crate::token::TokenCodec;
+
+/// Everything the layers share; cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Jwt {
+    inner: Arc<JwtInner>,
+}
+
+struct JwtInner {
+    config: JwtConfig,
+    codec: TokenCodec,
+    store: Arc<dyn TokenStore>,
+    authenticator: Arc<dyn Authenticator>,
+    clock: SharedClock,
+    auth_header: http::HeaderName,
+}
+
+impl fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwt")
+            .field("config", &self.inner.config)
+            .field("store", &self.inner.store)
+            .field("authenticator", &self.inner.authenticator)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Jwt`]; see [`Jwt::builder`].
+pub struct JwtBuilder {
+    config: JwtConfig,
+    store: Option<Arc<dyn TokenStore>>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    clock: SharedClock,
+}
+
+impl fmt::Debug for JwtBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`Jwt`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No authenticator was given.
+    #[error("an authenticator is required (Jwt::builder(..).authenticator(..))")]
+    MissingAuthenticator,
+}
+
+impl JwtBuilder {
+    /// The token store (default: a [`MemoryTokenStore`](crate::store::MemoryTokenStore)).
+    pub fn token_store(self, store: impl TokenStore) -> Self {
+        self.shared_token_store(Arc::new(store))
+    }
+
+    /// A token store already behind an `Arc`.
+    pub fn shared_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The authenticator for logins and subject lookups (required).
+    pub fn authenticator(self, authenticator: impl Authenticator) -> Self {
+        self.shared_authenticator(Arc::new(authenticator))
+    }
+
+    /// An authenticator already behind an `Arc`.
+    pub fn shared_authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// The clock (default: the system clock); tests pass a [`ManualClock`](crate::clock::ManualClock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Checks the configuration, parses the keys, and builds the shared state.
+    pub fn build(self) -> Result<Jwt, BuildError> {
+        let codec = TokenCodec::with_clock(&self.config, self.clock.clone())?;
+        let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
+        let auth_header = http::HeaderName::from_bytes(self.config.auth_header_name.as_bytes())
+            .map_err(|_| {
+                ConfigError::Invalid("auth_header_name", self.config.auth_header_name.clone())
+            })?;
+        Ok(Jwt {
+            inner: Arc::new(JwtInner {
+                store: self
+                    .store
+                    .unwrap_or_else(|| Arc::new(crate::store::MemoryTokenStore::new())),
+                config: self.config,
+                codec,
+                authenticator,
+                clock: self.clock,
+                auth_header,
+            }),
+        })
+    }
+}
+
+impl Jwt {
+    /// Starts building from a configuration.
+    pub fn builder(config: JwtConfig) -> JwtBuilder {
+        JwtBuilder {
+            config,
+            store: None,
+            authenticator: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JwtConfig {
+        &self.inner.config
+    }
+
+    /// The token codec.
+    pub fn codec(&self) -> &TokenCodec {
+        &self.inner.codec
+    }
+
+    /// The token store.
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.store
+    }
+
+    /// The authenticator.
+    pub fn authenticator(&self) -> &Arc<dyn Authenticator> {
+        &self.inner.authenticator
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub(crate) fn auth_header(&self) -> &http::HeaderName {
+        &self.inner.auth_header
+    }
+
+    pub(crate) fn rotation_rules(&self) -> RotationRules {
+        RotationRules::from_config(&self.inner.config)
+    }
+}

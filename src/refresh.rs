@@ -1,0 +1,105 @@
+//! The refresh endpoint (`POST /api/token/refresh/`): a refresh token in, a new access token out.
+//!
+//! With rotation on, the answer also carries a new refresh token and the
+//! presented one is rotated in the token store (see [`store`](crate::store)
+//! for the family rules: the grace window, reuse detection, unrecorded
+//! tokens). Without rotation, the presented token must simply not be
+//! blacklisted.
+//!
+//! # Examples
+//!
+//! ```
+//! use tower_simplejwt::config::JwtConfig;
+//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+//! use tower_simplejwt::refresh::RefreshLayer;
+//! use tower_simplejwt::Jwt;
+//!
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+//!     .build()
+//!     .unwrap();
+//! let layer = RefreshLayer::new(jwt);
+//! # let _ = tower::ServiceBuilder::new().layer(layer);
+//! ```
+
+use serde_json::{json, Value};
+
+use crate::endpoint::{EndpointLayer, EndpointService, Refresh};
+use crate::error::{ApiError, TokenError};
+use crate::store::{RecordedToken, Rotation, RotationOutcome, TokenState};
+use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
+use crate::Jwt;
+
+/// Answers the refresh endpoint; see the [module documentation](self).
+pub type RefreshLayer = EndpointLayer<Refresh>;
+/// The service of [`RefreshLayer`].
+pub type RefreshService<S> = EndpointService<Refresh, S>;
+
+/// The subject a refresh token names, as recorded in the store ("" when it names none).
+pub(crate) fn subject_of(claims: &Claims) -> &str {
+    claims.subject().unwrap_or("")
+}
+
+pub(crate) async fn refresh(jwt: &Jwt, token: &str) -> Result<Value, ApiError> {
+    let claims = jwt
+        .codec()
+        .verify(token, Expected::Kind(TokenKind::Refresh))?;
+    check_subject(jwt, &claims).await?;
+    let access = jwt.codec().mint_access_from(&claims)?;
+    if !jwt.config().rotate_refresh_tokens {
+        let state = jwt.store().state(subject_of(&claims), &claims.jti).await?;
+        if refused(jwt, state) {
+            return Err(TokenError::Blacklisted.into());
+        }
+        return Ok(json!({"access": access.token}));
+    }
+    let successor = jwt.codec().mint_successor(&claims)?;
+    let rotation = Rotation {
+        presented: RecordedToken::new(&claims.jti, subject_of(&claims), claims.exp),
+        successor: RecordedToken::new(
+            &successor.claims.jti,
+            subject_of(&claims),
+            successor.claims.exp,
+        ),
+        successor_token: successor.token.clone(),
+        rules: jwt.rotation_rules(),
+    };
+    match jwt.store().rotate(rotation, jwt.clock().clone()).await? {
+        RotationOutcome::Rotated => Ok(json!({"access": access.token, "refresh": successor.token})),
+        RotationOutcome::Replayed { successor_token } => {
+            Ok(json!({"access": access.token, "refresh": successor_token}))
+        }
+        RotationOutcome::Refused(reason) => {
+            tracing::info!(jti = %claims.jti, ?reason, "refresh token refused");
+            Err(TokenError::Blacklisted.into())
+        }
+    }
+}
+
+/// Whether a token in `state` is refused where it is not rotated.
+fn refused(jwt: &Jwt, state: TokenState) -> bool {
+    state.is_refused_by_verify()
+        || (state == TokenState::Unknown && !jwt.config().accept_unrecorded_refresh_tokens)
+}
+
+/// The user named by the token must exist and be active. A token that names
+/// no user passes, as in the reference. A blacklisted token is reported as
+/// blacklisted first, as the reference checks the blacklist before the user.
+async fn check_subject(jwt: &Jwt, claims: &Claims) -> Result<(), ApiError> {
+    let usable = match &claims.user_id {
+        UserIdClaim::Missing => return Ok(()),
+        UserIdClaim::Unusable => false,
+        UserIdClaim::Id(id) => match jwt.authenticator().subject(id).await? {
+            Some(subject) => subject.is_active || !jwt.config().check_user_is_active,
+            None => false,
+        },
+    };
+    if usable {
+        return Ok(());
+    }
+    let state = jwt.store().state(subject_of(claims), &claims.jti).await?;
+    if state.is_refused_by_verify() {
+        return Err(TokenError::Blacklisted.into());
+    }
+    Err(ApiError::NoActiveAccountForToken)
+}
