@@ -44,6 +44,9 @@ pub struct App {
     /// Not used by `main`; the tests mint and inspect tokens with it.
     #[allow(dead_code)]
     pub jwt: Jwt,
+    /// The database pool, shared by users and tokens (tests close it to simulate an outage).
+    #[allow(dead_code)]
+    pub pool: sqlx::SqlitePool,
     pub users: SqliteUserStore,
 }
 
@@ -62,6 +65,7 @@ pub fn config(options: &Options) -> JwtConfig {
 /// Opens the database and builds the router.
 pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
     let pool = open_pool(&options.database).await?;
+    let database = pool.clone();
     let users = SqliteUserStore::from_pool(pool.clone()).await?;
     let tokens = SqliteTokenStore::from_pool(pool).await?;
     let jwt = Jwt::builder(config(&options))
@@ -74,7 +78,7 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         .build()?;
     let me = get(me)
         .fallback(method_not_allowed)
-        .route_layer(AuthLayer::new(jwt.clone()));
+        .layer(AuthLayer::new(jwt.clone()));
     let mut router = Router::new().route("/api/me/", me);
     // The endpoints answer their own paths; the service they wrap is never reached there.
     let endpoints = TokenEndpointsLayer::new(jwt.clone()).layer(any(not_found));
@@ -90,7 +94,12 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     let router = router
         .fallback(not_found)
         .layer(middleware::from_fn(log_request));
-    Ok(App { router, jwt, users })
+    Ok(App {
+        router,
+        jwt,
+        pool: database,
+        users,
+    })
 }
 
 /// `GET /api/me/`: who the access token belongs to.
