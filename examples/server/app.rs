@@ -78,7 +78,8 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         .build()?;
     let me = get(me)
         .fallback(method_not_allowed)
-        .layer(AuthLayer::new(jwt.clone()));
+        .layer(AuthLayer::new(jwt.clone()))
+        .layer(middleware::map_response(allow_get));
     let mut router = Router::new().route("/api/me/", me);
     // The endpoints answer their own paths; the service they wrap is never reached there.
     let endpoints = TokenEndpointsLayer::new(jwt.clone()).layer(any(not_found));
@@ -108,9 +109,13 @@ async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
 }
 
 async fn method_not_allowed(method: Method) -> Response {
-    let mut response = ApiError::MethodNotAllowed(method)
+    ApiError::MethodNotAllowed(method)
         .into_response()
-        .map(axum::body::Body::new);
+        .map(axum::body::Body::new)
+}
+
+/// DRF lists a view's methods on every response of it.
+async fn allow_get(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, OPTIONS"));

@@ -1,4 +1,4 @@
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -35,6 +35,8 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Params,
+    /// A hash of a fixed password with these parameters, made on first use.
+    dummy: Arc<OnceLock<Option<String>>>,
 }
 
 impl Default for PasswordHasher {
@@ -42,6 +44,7 @@ impl Default for PasswordHasher {
     fn default() -> Self {
         PasswordHasher {
             params: Params::default(),
+            dummy: Arc::default(),
         }
     }
 }
@@ -65,7 +68,10 @@ impl PasswordHasher {
     pub fn argon2id(memory_kib: u32, passes: u32, lanes: u32) -> Result<Self, HashError> {
         let params = Params::new(memory_kib, passes, lanes, None)
             .map_err(|error| HashError(error.to_string()))?;
-        Ok(PasswordHasher { params })
+        Ok(PasswordHasher {
+            params,
+            dummy: Arc::default(),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -104,8 +110,9 @@ impl PasswordHasher {
     /// users: a login with a wrong username costs what one with a wrong
     /// password costs, so timing does not reveal which usernames exist.
     pub fn verify_dummy(&self, password: &str) {
-        static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-        let dummy = DUMMY.get_or_init(|| self.hash("tower-simplejwt timing equalizer").ok());
+        let dummy = self
+            .dummy
+            .get_or_init(|| self.hash("tower-simplejwt timing equalizer").ok());
         if let Some(dummy) = dummy {
             let _ = self.verify(password, dummy);
         }
