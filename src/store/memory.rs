@@ -3,12 +3,12 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 
+use super::rules::{next_step, Step, Stored};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, RecordedToken, Refusal, Rotation, RotationOutcome,
     StoreError, TokenState, TokenStore,
 };
 use crate::clock::SharedClock;
-use crate::config::ReusePolicy;
 
 const SHARDS: usize = 64;
 
@@ -124,42 +124,47 @@ impl Shard {
             successor_token,
             rules,
         } = rotation;
-        let record = match self.records.get_mut(&presented.jti) {
-            Some(record) => record,
-            None if !rules.accept_unrecorded => {
-                return RotationOutcome::Refused(Refusal::Unrecorded)
-            }
-            None => {
-                let family = presented.jti.clone();
-                let jti = presented.jti.clone();
-                self.insert(presented.clone(), family, State::Active);
-                match self.records.get_mut(&jti) {
-                    Some(record) => record,
-                    None => return RotationOutcome::Refused(Refusal::Unrecorded),
+        let stored = self
+            .records
+            .get(&presented.jti)
+            .map(|record| match &record.state {
+                State::Active => Stored::Active,
+                State::Used {
+                    successor_token,
+                    rotated_at,
+                } => Stored::Used {
+                    successor_token,
+                    rotated_at: *rotated_at,
+                },
+                State::Blacklisted => Stored::Blacklisted,
+            });
+        match next_step(stored, &rules, now) {
+            Step::Refuse(refusal) => RotationOutcome::Refused(refusal),
+            Step::Replay(successor_token) => RotationOutcome::Replayed { successor_token },
+            Step::Reuse { revoke_family } => {
+                let family = self
+                    .records
+                    .get(&presented.jti)
+                    .map(|record| record.family.clone())
+                    .unwrap_or_default();
+                let mut revoked = 0;
+                if let Some(record) = self.records.get_mut(&presented.jti) {
+                    record.state = State::Blacklisted;
                 }
-            }
-        };
-        match &record.state {
-            State::Blacklisted => RotationOutcome::Refused(Refusal::Blacklisted),
-            State::Used {
-                successor_token,
-                rotated_at,
-            } => {
-                if now.saturating_sub(*rotated_at) < rules.reuse_grace.as_secs() {
-                    return RotationOutcome::Replayed {
-                        successor_token: successor_token.clone(),
-                    };
+                if revoke_family {
+                    revoked = self.revoke_family(&family);
                 }
-                let family = record.family.clone();
-                record.state = State::Blacklisted;
-                let revoked = match rules.reuse_policy {
-                    ReusePolicy::RevokeFamily => self.revoke_family(&family),
-                    ReusePolicy::BlacklistOnly => 0,
-                };
                 warn_reuse(&presented.jti, &presented.subject, &family, revoked);
                 RotationOutcome::Refused(Refusal::Reused)
             }
-            State::Active => {
+            step @ (Step::AdoptAndRotate | Step::Rotate) => {
+                if step == Step::AdoptAndRotate {
+                    let family = presented.jti.clone();
+                    self.insert(presented.clone(), family, State::Active);
+                }
+                let Some(record) = self.records.get_mut(&presented.jti) else {
+                    return RotationOutcome::Refused(Refusal::Unrecorded);
+                };
                 let family = record.family.clone();
                 if rules.blacklist_after_rotation {
                     record.state = State::Used {

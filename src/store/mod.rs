@@ -68,6 +68,11 @@ use crate::config::{JwtConfig, ReusePolicy};
 
 pub mod conformance;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+mod rules;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

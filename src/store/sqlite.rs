@@ -29,12 +29,12 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use super::rules::{next_step, stored_state, Step};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, RecordedToken, Refusal, Rotation, RotationOutcome,
     StoreError, TokenState, TokenStore,
 };
 use crate::clock::SharedClock;
-use crate::config::ReusePolicy;
 
 /// Opens (creating if missing) the SQLite database at `url` with the
 /// settings every store of this crate expects: WAL, a busy timeout, foreign keys.
@@ -170,46 +170,32 @@ impl SqliteTokenStore {
         .fetch_optional(&mut *connection)
         .await
         .map_err(unavailable)?;
-        let (family, state, earlier_successor, rotated_at) = match row {
-            Some(row) => (
+        let record = match row {
+            Some(row) => Some((
                 row.try_get::<String, _>("family").map_err(unavailable)?,
                 row.try_get::<String, _>("state").map_err(unavailable)?,
                 row.try_get::<Option<String>, _>("successor_token")
                     .map_err(unavailable)?,
                 row.try_get::<Option<i64>, _>("rotated_at")
                     .map_err(unavailable)?,
-            ),
-            None if !rules.accept_unrecorded => {
-                return Ok(RotationOutcome::Refused(Refusal::Unrecorded))
-            }
-            None => {
-                Self::insert(connection, &presented, &presented.jti, "active").await?;
-                (presented.jti.clone(), "active".to_owned(), None, None)
+            )),
+            None => None,
+        };
+        let stored = match &record {
+            None => None,
+            Some((_, state, successor, rotated_at)) => {
+                Some(stored_state(&presented.jti, state, successor, *rotated_at)?)
             }
         };
-        match state.as_str() {
-            "blacklisted" => Ok(RotationOutcome::Refused(Refusal::Blacklisted)),
-            "used" => {
-                let (Some(earlier_successor), Some(rotated_at)) = (earlier_successor, rotated_at)
-                else {
-                    return Err(StoreError::Corrupt(format!(
-                        "used token {} has no successor",
-                        presented.jti
-                    )));
-                };
-                let age = now.saturating_sub(u64::try_from(rotated_at).unwrap_or(0));
-                if age < rules.reuse_grace.as_secs() {
-                    return Ok(RotationOutcome::Replayed {
-                        successor_token: earlier_successor,
-                    });
-                }
-                let scope = match rules.reuse_policy {
-                    ReusePolicy::RevokeFamily => "family = ?",
-                    ReusePolicy::BlacklistOnly => "jti = ?",
-                };
-                let key = match rules.reuse_policy {
-                    ReusePolicy::RevokeFamily => &family,
-                    ReusePolicy::BlacklistOnly => &presented.jti,
+        match next_step(stored, &rules, now) {
+            Step::Refuse(refusal) => Ok(RotationOutcome::Refused(refusal)),
+            Step::Replay(successor_token) => Ok(RotationOutcome::Replayed { successor_token }),
+            Step::Reuse { revoke_family } => {
+                let family = record.map(|(family, ..)| family).unwrap_or_default();
+                let (scope, key) = if revoke_family {
+                    ("family = ?", &family)
+                } else {
+                    ("jti = ?", &presented.jti)
                 };
                 let revoked = sqlx::query(&format!(
                     "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE {scope} AND state != 'blacklisted'"
@@ -227,7 +213,14 @@ impl SqliteTokenStore {
                 );
                 Ok(RotationOutcome::Refused(Refusal::Reused))
             }
-            "active" => {
+            Step::AdoptAndRotate | Step::Rotate => {
+                let family = match record {
+                    Some((family, ..)) => family,
+                    None => {
+                        Self::insert(connection, &presented, &presented.jti, "active").await?;
+                        presented.jti.clone()
+                    }
+                };
                 if rules.blacklist_after_rotation {
                     sqlx::query(
                         "UPDATE simplejwt_refresh_tokens SET state = 'used', successor_token = ?, rotated_at = ? WHERE jti = ?",
@@ -242,9 +235,6 @@ impl SqliteTokenStore {
                 Self::insert(connection, &successor, &family, "active").await?;
                 Ok(RotationOutcome::Rotated)
             }
-            other => Err(StoreError::Corrupt(format!(
-                "unknown token state {other:?}"
-            ))),
         }
     }
 }
