@@ -2,6 +2,7 @@
 //! `GET /api/me/` behind `AuthLayer`, with users and tokens in SQLite.
 //! Shared by the example's `main` and the contract tests.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -20,7 +21,9 @@ use tower_simplejwt::credentials::{
 };
 use tower_simplejwt::endpoint::TokenEndpointsLayer;
 use tower_simplejwt::error::ApiError;
+use tower_simplejwt::config::ReusePolicy;
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
+use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
 use tower_simplejwt::Jwt;
 
 /// How to build the app.
@@ -36,6 +39,12 @@ pub struct Options {
     pub clock: SharedClock,
     /// The password hasher for logins and `createuser`.
     pub hasher: PasswordHasher,
+    /// Where refresh tokens live: `memory:`, `sqlite://…`, `postgres://…`,
+    /// `redis://…`; `None` is the users' SQLite database.
+    pub token_store: Option<String>,
+    /// The reuse grace window and what a replay after it revokes.
+    pub reuse_grace: Duration,
+    pub reuse_policy: ReusePolicy,
 }
 
 /// The built app and the pieces tests look into.
@@ -59,7 +68,45 @@ pub fn config(options: &Options) -> JwtConfig {
     if let Some(lifetime) = options.refresh_lifetime {
         config = config.with_refresh_token_lifetime(lifetime);
     }
-    config
+    config.with_reuse(options.reuse_grace, options.reuse_policy)
+}
+
+/// Opens the token store named by `url`; `None` shares the users' SQLite pool.
+async fn open_token_store(
+    url: Option<&str>,
+    users_pool: sqlx::SqlitePool,
+) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    let Some(url) = url else {
+        return Ok(Arc::new(SqliteTokenStore::from_pool(users_pool).await?));
+    };
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "memory" => Ok(Arc::new(MemoryTokenStore::new())),
+        "sqlite" => Ok(Arc::new(SqliteTokenStore::connect(url).await?)),
+        "postgres" | "postgresql" => postgres_store(url).await,
+        "redis" | "rediss" => redis_store(url).await,
+        _ => Err(format!("--token-store {url:?}: expected memory:, sqlite://, postgres:// or redis://").into()),
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_store(url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(Arc::new(tower_simplejwt::store::postgres::PostgresTokenStore::connect(url).await?))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres_store(_url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Err("--token-store postgres://…: run the example with `--features postgres`".into())
+}
+
+#[cfg(feature = "redis")]
+async fn redis_store(url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(Arc::new(tower_simplejwt::store::redis::RedisTokenStore::connect(url).await?))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_store(_url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Err("--token-store redis://…: run the example with `--features redis`".into())
 }
 
 /// Opens the database and builds the router.
@@ -67,9 +114,9 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     let pool = open_pool(&options.database).await?;
     let database = pool.clone();
     let users = SqliteUserStore::from_pool(pool.clone()).await?;
-    let tokens = SqliteTokenStore::from_pool(pool).await?;
+    let tokens = open_token_store(options.token_store.as_deref(), pool).await?;
     let jwt = Jwt::builder(config(&options))
-        .token_store(tokens)
+        .shared_token_store(tokens)
         .authenticator(PasswordAuthenticator::new(
             users.clone(),
             options.hasher.clone(),

@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --example server -- [--listen 127.0.0.1:8000] [--database sqlite://tower-simplejwt.sqlite3]
 //!                               [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
+//!                               [--token-store memory:|sqlite://…|postgres://…|redis://…]
+//!                               [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
 //! cargo run --example server -- createuser NAME [--inactive] [--password PASSWORD] [--database URL]
 //! ```
 //!
@@ -12,10 +14,12 @@
 mod app;
 
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tower_simplejwt::clock::SystemClock;
+use tower_simplejwt::clock::{Clock, SystemClock};
+use tower_simplejwt::config::ReusePolicy;
 use tower_simplejwt::credentials::PasswordHasher;
 use tracing_subscriber::EnvFilter;
 
@@ -23,7 +27,13 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage:
   server [--listen ADDR] [--database URL] [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
+         [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
+
+--database      users (and, by default, tokens): sqlite://FILE (default sqlite://tower-simplejwt.sqlite3)
+--token-store   memory:, sqlite://FILE, postgres://… (feature postgres), redis://… (feature redis)
+--reuse-grace   seconds a rotated refresh token still gets its successor (default 0)
+--clock-file    read the time (Unix seconds) from FILE instead of the system clock; for tests
 
 The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset).";
 
@@ -36,6 +46,10 @@ struct Args {
     create_user: Option<String>,
     inactive: bool,
     password: Option<String>,
+    token_store: Option<String>,
+    reuse_grace: Duration,
+    reuse_policy: ReusePolicy,
+    clock_file: Option<PathBuf>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -47,22 +61,34 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         create_user: None,
         inactive: false,
         password: None,
+        token_store: None,
+        reuse_grace: Duration::ZERO,
+        reuse_policy: ReusePolicy::RevokeFamily,
+        clock_file: None,
     };
-    let seconds = |flag: &str, value: Option<String>| -> Result<Duration, String> {
+    let seconds = |flag: &str, value: Option<String>, minimum: u64| -> Result<Duration, String> {
         let value = value.ok_or(format!("{flag} needs a value"))?;
         match value.parse::<u64>() {
-            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-            _ => Err(format!(
-                "{flag}: {value:?} is not a positive number of seconds"
-            )),
+            Ok(seconds) if seconds >= minimum => Ok(Duration::from_secs(seconds)),
+            _ => Err(format!("{flag}: {value:?} is not a number of seconds of at least {minimum}")),
         }
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--listen" => parsed.listen = args.next().ok_or("--listen needs an address")?,
             "--database" => parsed.database = args.next().ok_or("--database needs a URL")?,
-            "--access-lifetime" => parsed.access_lifetime = Some(seconds(&arg, args.next())?),
-            "--refresh-lifetime" => parsed.refresh_lifetime = Some(seconds(&arg, args.next())?),
+            "--access-lifetime" => parsed.access_lifetime = Some(seconds(&arg, args.next(), 1)?),
+            "--refresh-lifetime" => parsed.refresh_lifetime = Some(seconds(&arg, args.next(), 1)?),
+            "--reuse-grace" => parsed.reuse_grace = seconds(&arg, args.next(), 0)?,
+            "--reuse-policy" => {
+                parsed.reuse_policy = match args.next().as_deref() {
+                    Some("revoke-family") => ReusePolicy::RevokeFamily,
+                    Some("blacklist-only") => ReusePolicy::BlacklistOnly,
+                    other => return Err(format!("--reuse-policy {other:?}: expected revoke-family or blacklist-only")),
+                }
+            }
+            "--token-store" => parsed.token_store = Some(args.next().ok_or("--token-store needs a URL")?),
+            "--clock-file" => parsed.clock_file = Some(args.next().ok_or("--clock-file needs a path")?.into()),
             "--inactive" => parsed.inactive = true,
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {
@@ -91,6 +117,23 @@ fn secret() -> String {
             tracing::warn!("TOWER_JWT_SECRET is not set: using a random secret, so tokens die with this process");
             secret
         }
+    }
+}
+
+/// A clock read from a file holding Unix seconds, so that tests spanning
+/// several processes can move time without sleeping. An unreadable file
+/// falls back to the system clock.
+#[derive(Debug)]
+struct FileClock {
+    path: PathBuf,
+}
+
+impl Clock for FileClock {
+    fn now(&self) -> u64 {
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or_else(|| SystemClock.now())
     }
 }
 
@@ -141,8 +184,14 @@ async fn run(args: Args) -> Result<(), Error> {
         secret,
         access_lifetime: args.access_lifetime,
         refresh_lifetime: args.refresh_lifetime,
-        clock: Arc::new(SystemClock),
+        clock: match args.clock_file {
+            Some(path) => Arc::new(FileClock { path }),
+            None => Arc::new(SystemClock),
+        },
         hasher: PasswordHasher::default(),
+        token_store: args.token_store.clone(),
+        reuse_grace: args.reuse_grace,
+        reuse_policy: args.reuse_policy,
     };
     let hasher = options.hasher.clone();
     let app = app::build(options).await?;
@@ -159,7 +208,12 @@ async fn run(args: Args) -> Result<(), Error> {
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, database = %args.database, "serving the simplejwt guide's endpoints");
+    tracing::info!(
+        address = %listener.local_addr()?,
+        database = %args.database,
+        token_store = args.token_store.as_deref().unwrap_or("the users' database"),
+        "serving the simplejwt guide's endpoints"
+    );
     axum::serve(listener, app.router)
         .with_graceful_shutdown(shutdown())
         .await?;

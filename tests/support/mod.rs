@@ -150,6 +150,9 @@ impl Server {
             refresh_lifetime: None,
             clock: Arc::new(clock.clone()),
             hasher: test_hasher(),
+            token_store: None,
+            reuse_grace: Duration::ZERO,
+            reuse_policy: tower_simplejwt::config::ReusePolicy::RevokeFamily,
         };
         let built = app::build(options).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
