@@ -6,7 +6,11 @@ use serde_json::json;
 
 use process::*;
 
-fn post_json(address: std::net::SocketAddr, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+fn post_json(
+    address: std::net::SocketAddr,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let answer = process::post(address, path, body);
     (answer.status, answer.body)
 }

@@ -26,12 +26,23 @@ fn two_servers_sharing(token_store: &str) {
     let clock = ClockFile::new(&dir);
     let clock_arg = clock.arg();
     let args = [
-        "--database", &users, "--token-store", token_store, "--reuse-grace", "10", "--clock-file", &clock_arg,
+        "--database",
+        &users,
+        "--token-store",
+        token_store,
+        "--reuse-grace",
+        "10",
+        "--clock-file",
+        &clock_arg,
     ];
     let (first, second) = (free_address(), free_address());
     let _servers = (serve(&dir, first, &args), serve(&dir, second, &args));
 
-    let login = post(first, "/api/token/", &json!({"username": "alice", "password": "wonderland-42"}));
+    let login = post(
+        first,
+        "/api/token/",
+        &json!({"username": "alice", "password": "wonderland-42"}),
+    );
     assert_eq!(login.status, 200, "{login:?}");
     let refresh = login.body["refresh"].as_str().unwrap().to_owned();
 
@@ -46,23 +57,45 @@ fn two_servers_sharing(token_store: &str) {
             })
         })
         .collect();
-    let answers: Vec<Answer> = threads.into_iter().map(|thread| thread.join().unwrap()).collect();
+    let answers: Vec<Answer> = threads
+        .into_iter()
+        .map(|thread| thread.join().unwrap())
+        .collect();
     let successors: std::collections::HashSet<_> = answers
         .iter()
         .map(|answer| {
-            assert_eq!(answer.status, 200, "every concurrent refresh within the window succeeds: {answer:?}");
+            assert_eq!(
+                answer.status, 200,
+                "every concurrent refresh within the window succeeds: {answer:?}"
+            );
             answer.body["refresh"].as_str().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(successors.len(), 1, "one successor for 100 concurrent refreshes on two processes");
+    assert_eq!(
+        successors.len(),
+        1,
+        "one successor for 100 concurrent refreshes on two processes"
+    );
     let successor = successors.into_iter().next().unwrap();
 
     clock.advance(11);
     let replay = post(second, "/api/token/refresh/", &json!({"refresh": refresh}));
-    assert_eq!((replay.status, replay.body), (401, blacklisted()), "a replay after the window is reuse");
+    assert_eq!(
+        (replay.status, replay.body),
+        (401, blacklisted()),
+        "a replay after the window is reuse"
+    );
     for server in [first, second] {
-        let revoked = post(server, "/api/token/refresh/", &json!({"refresh": successor}));
-        assert_eq!((revoked.status, revoked.body), (401, blacklisted()), "the family is revoked on both processes");
+        let revoked = post(
+            server,
+            "/api/token/refresh/",
+            &json!({"refresh": successor}),
+        );
+        assert_eq!(
+            (revoked.status, revoked.body),
+            (401, blacklisted()),
+            "the family is revoked on both processes"
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -16,12 +16,12 @@ use tower::Layer;
 use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::config::ReusePolicy;
 use tower_simplejwt::credentials::{
     PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject,
 };
 use tower_simplejwt::endpoint::TokenEndpointsLayer;
 use tower_simplejwt::error::ApiError;
-use tower_simplejwt::config::ReusePolicy;
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
 use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
 use tower_simplejwt::Jwt;
@@ -85,27 +85,42 @@ async fn open_token_store(
         "sqlite" => Ok(Arc::new(SqliteTokenStore::connect(url).await?)),
         "postgres" | "postgresql" => postgres_store(url).await,
         "redis" | "rediss" => redis_store(url).await,
-        _ => Err(format!("--token-store {url:?}: expected memory:, sqlite://, postgres:// or redis://").into()),
+        _ => Err(format!(
+            "--token-store {url:?}: expected memory:, sqlite://, postgres:// or redis://"
+        )
+        .into()),
     }
 }
 
 #[cfg(feature = "postgres")]
-async fn postgres_store(url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(Arc::new(tower_simplejwt::store::postgres::PostgresTokenStore::connect(url).await?))
+async fn postgres_store(
+    url: &str,
+) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(Arc::new(
+        tower_simplejwt::store::postgres::PostgresTokenStore::connect(url).await?,
+    ))
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn postgres_store(_url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+async fn postgres_store(
+    _url: &str,
+) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
     Err("--token-store postgres://…: run the example with `--features postgres`".into())
 }
 
 #[cfg(feature = "redis")]
-async fn redis_store(url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(Arc::new(tower_simplejwt::store::redis::RedisTokenStore::connect(url).await?))
+async fn redis_store(
+    url: &str,
+) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(Arc::new(
+        tower_simplejwt::store::redis::RedisTokenStore::connect(url).await?,
+    ))
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_store(_url: &str) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
+async fn redis_store(
+    _url: &str,
+) -> Result<Arc<dyn TokenStore>, Box<dyn std::error::Error + Send + Sync>> {
     Err("--token-store redis://…: run the example with `--features redis`".into())
 }
 

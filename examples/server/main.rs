@@ -70,7 +70,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         let value = value.ok_or(format!("{flag} needs a value"))?;
         match value.parse::<u64>() {
             Ok(seconds) if seconds >= minimum => Ok(Duration::from_secs(seconds)),
-            _ => Err(format!("{flag}: {value:?} is not a number of seconds of at least {minimum}")),
+            _ => Err(format!(
+                "{flag}: {value:?} is not a number of seconds of at least {minimum}"
+            )),
         }
     };
     while let Some(arg) = args.next() {
@@ -81,14 +83,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--refresh-lifetime" => parsed.refresh_lifetime = Some(seconds(&arg, args.next(), 1)?),
             "--reuse-grace" => parsed.reuse_grace = seconds(&arg, args.next(), 0)?,
             "--reuse-policy" => {
-                parsed.reuse_policy = match args.next().as_deref() {
-                    Some("revoke-family") => ReusePolicy::RevokeFamily,
-                    Some("blacklist-only") => ReusePolicy::BlacklistOnly,
-                    other => return Err(format!("--reuse-policy {other:?}: expected revoke-family or blacklist-only")),
-                }
+                parsed.reuse_policy =
+                    match args.next().as_deref() {
+                        Some("revoke-family") => ReusePolicy::RevokeFamily,
+                        Some("blacklist-only") => ReusePolicy::BlacklistOnly,
+                        other => return Err(format!(
+                            "--reuse-policy {other:?}: expected revoke-family or blacklist-only"
+                        )),
+                    }
             }
-            "--token-store" => parsed.token_store = Some(args.next().ok_or("--token-store needs a URL")?),
-            "--clock-file" => parsed.clock_file = Some(args.next().ok_or("--clock-file needs a path")?.into()),
+            "--token-store" => {
+                parsed.token_store = Some(args.next().ok_or("--token-store needs a URL")?)
+            }
+            "--clock-file" => {
+                parsed.clock_file = Some(args.next().ok_or("--clock-file needs a path")?.into())
+            }
             "--inactive" => parsed.inactive = true,
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {

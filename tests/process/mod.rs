@@ -14,14 +14,30 @@ pub const SECRET: &str = "process-test-secret";
 /// The example binary that `cargo test` builds beside the test binaries
 /// (with the same features as the tests).
 pub fn server_binary() -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let binary = deps.parent().unwrap().join("examples").join(format!("server{}", std::env::consts::EXE_SUFFIX));
-    assert!(binary.exists(), "the example binary is missing at {}: run `cargo test`, which builds it", binary.display());
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = deps
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "the example binary is missing at {}: run `cargo test`, which builds it",
+        binary.display()
+    );
     binary
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tower-simplejwt-{name}-{}-{}", std::process::id(), rand::random::<u64>()));
+    let dir = std::env::temp_dir().join(format!(
+        "tower-simplejwt-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -37,7 +53,12 @@ pub fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -52,13 +73,19 @@ impl Drop for Running {
 }
 
 pub fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 pub fn wait_until_listening(address: SocketAddr, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not start listening on {address}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start listening on {address}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -80,10 +107,14 @@ pub fn serve(dir: &Path, address: SocketAddr, extra: &[&str]) -> Running {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(address).is_err() {
         if let Ok(Some(status)) = running.0.try_wait() {
-            let log = std::fs::read_to_string(dir.join(format!("server-{}.log", address.port()))).unwrap_or_default();
+            let log = std::fs::read_to_string(dir.join(format!("server-{}.log", address.port())))
+                .unwrap_or_default();
             panic!("the example server exited ({status}) before listening on {address}:\n{log}");
         }
-        assert!(Instant::now() < deadline, "the example server did not start listening on {address}");
+        assert!(
+            Instant::now() < deadline,
+            "the example server did not start listening on {address}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     running
@@ -99,7 +130,10 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -111,7 +145,9 @@ pub fn post(address: SocketAddr, path: &str, body: &Value) -> Answer {
         body.len()
     );
     let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
@@ -136,7 +172,11 @@ pub fn create_user(dir: &Path, name: &str, password: &str, database: Option<&str
         args.extend(["--database", database]);
     }
     let output = run(dir, &args, "");
-    assert!(output.status.success(), "createuser failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "createuser failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A clock file the servers read their time from (`--clock-file`).
@@ -147,7 +187,10 @@ pub struct ClockFile {
 
 impl ClockFile {
     pub fn new(dir: &Path) -> ClockFile {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let clock = ClockFile {
             path: dir.join("clock"),
             now: std::cell::Cell::new(now),
