@@ -83,14 +83,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--refresh-lifetime" => parsed.refresh_lifetime = Some(seconds(&arg, args.next(), 1)?),
             "--reuse-grace" => parsed.reuse_grace = seconds(&arg, args.next(), 0)?,
             "--reuse-policy" => {
-                parsed.reuse_policy =
-                    match args.next().as_deref() {
-                        Some("revoke-family") => ReusePolicy::RevokeFamily,
-                        Some("blacklist-only") => ReusePolicy::BlacklistOnly,
-                        other => return Err(format!(
+                parsed.reuse_policy = match args.next().as_deref() {
+                    Some("revoke-family") => ReusePolicy::RevokeFamily,
+                    Some("blacklist-only") => ReusePolicy::BlacklistOnly,
+                    other => {
+                        return Err(format!(
                             "--reuse-policy {other:?}: expected revoke-family or blacklist-only"
-                        )),
+                        ))
                     }
+                }
             }
             "--token-store" => {
                 parsed.token_store = Some(args.next().ok_or("--token-store needs a URL")?)

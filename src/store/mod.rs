@@ -164,6 +164,19 @@ pub enum TokenState {
 }
 
 impl TokenState {
+    /// The state a backend stored as text (`None`: no record).
+    pub(crate) fn from_stored(state: Option<&str>) -> Result<Self, StoreError> {
+        match state {
+            None => Ok(TokenState::Unknown),
+            Some("active") => Ok(TokenState::Active),
+            Some("used") => Ok(TokenState::Used),
+            Some("blacklisted") => Ok(TokenState::Blacklisted),
+            Some(other) => Err(StoreError::Corrupt(format!(
+                "unknown token state {other:?}"
+            ))),
+        }
+    }
+
     /// Whether the verify endpoint answers "Token is blacklisted" for this state.
     pub fn is_refused_by_verify(self) -> bool {
         matches!(self, TokenState::Used | TokenState::Blacklisted)

@@ -215,15 +215,7 @@ impl TokenStore for RedisTokenStore {
                 .hget(key, "state")
                 .await
                 .map_err(unavailable)?;
-            match state.as_deref() {
-                None => Ok(TokenState::Unknown),
-                Some("active") => Ok(TokenState::Active),
-                Some("used") => Ok(TokenState::Used),
-                Some("blacklisted") => Ok(TokenState::Blacklisted),
-                Some(other) => Err(StoreError::Corrupt(format!(
-                    "unknown token state {other:?}"
-                ))),
-            }
+            TokenState::from_stored(state.as_deref())
         })
     }
 
