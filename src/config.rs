@@ -97,6 +97,11 @@ pub struct JwtConfig {
     /// tokens minted by another server sharing the key). Turn off once a
     /// migration is over.
     pub accept_unrecorded_refresh_tokens: bool,
+    /// Tokens in HttpOnly cookies (off by default); see [`CookieSettings`].
+    pub cookies: CookieSettings,
+    /// Automatic refresh of expired access tokens by the authentication
+    /// layer (off by default); see [`AutoRefreshSettings`].
+    pub auto_refresh: AutoRefreshSettings,
     /// Largest request body the endpoints read (default 64 KiB); more is 413.
     pub max_body_bytes: usize,
     /// Longest token accepted (default 8 KiB); longer ones are "Token is invalid" unread.
@@ -153,6 +158,158 @@ impl Default for EndpointPaths {
             refresh: "/api/token/refresh/".into(),
             verify: "/api/token/verify/".into(),
             blacklist: "/api/token/blacklist/".into(),
+        }
+    }
+}
+
+/// The `SameSite` attribute of the token cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SameSite {
+    /// Sent on same-site requests only (default).
+    #[default]
+    Strict,
+    /// Also sent on top-level cross-site navigations.
+    Lax,
+    /// Sent everywhere (requires `Secure`).
+    None,
+}
+
+impl SameSite {
+    /// The attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// Tokens carried in cookies instead of (or besides) JavaScript-visible storage.
+///
+/// When enabled, the obtain and refresh endpoints also set the tokens as
+/// `HttpOnly` cookies (their JSON bodies stay as the contract says), the
+/// refresh and blacklist endpoints take the refresh token from its cookie
+/// when the body has none, the blacklist endpoint clears both cookies, and
+/// the authentication layer takes the access token from its cookie when no
+/// `Authorization` header is sent.
+///
+/// Cookies are sent by the browser on its own, so a site that authenticates
+/// with them must refuse cross-site requests (CSRF): put tower-http's
+/// `CsrfLayer` (`Sec-Fetch-Site` / `Origin` checks) in front of every route
+/// that changes state, the token endpoints included. `SameSite=Strict`
+/// (the default) is a second line of defence, not a replacement.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::{CookieSettings, JwtConfig};
+///
+/// let config = JwtConfig::simplejwt_guide("secret").with_cookies(CookieSettings::enabled());
+/// assert_eq!(config.cookies.refresh_name, "refresh_token");
+/// assert_eq!(config.refresh_cookie_path(), "/api/token/refresh/");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookieSettings {
+    /// Whether tokens travel in cookies (default false).
+    pub enabled: bool,
+    /// The access token cookie (default `access_token`, path `/`).
+    pub access_name: String,
+    /// The refresh token cookie (default `refresh_token`).
+    pub refresh_name: String,
+    /// The `Secure` attribute (default true: HTTPS only).
+    pub secure: bool,
+    /// The `SameSite` attribute (default `Strict`).
+    pub same_site: SameSite,
+    /// The `Domain` attribute (default none: the exact host).
+    pub domain: Option<String>,
+    /// The refresh cookie's `Path`. Default: the refresh endpoint's path, so
+    /// the browser sends it nowhere else; `/` when automatic refresh is on,
+    /// since every protected route then needs it.
+    pub refresh_path: Option<String>,
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        CookieSettings {
+            enabled: false,
+            access_name: "access_token".into(),
+            refresh_name: "refresh_token".into(),
+            secure: true,
+            same_site: SameSite::Strict,
+            domain: None,
+            refresh_path: None,
+        }
+    }
+}
+
+impl CookieSettings {
+    /// Cookies on, with the default names and attributes.
+    pub fn enabled() -> Self {
+        CookieSettings {
+            enabled: true,
+            ..CookieSettings::default()
+        }
+    }
+}
+
+/// Automatic refresh: an expired access token sent with a refresh
+/// credential is refreshed on the spot.
+///
+/// When the access token fails only because it expired, and the request
+/// carries a refresh token (the `request_header`, or the refresh cookie in
+/// cookie mode) of the same subject, the authentication layer rotates it as
+/// the refresh endpoint would, serves the request, and returns the new tokens
+/// in the `access_header` / `refresh_header` response headers (or as
+/// cookies in cookie mode). Browsers read those headers only when they are
+/// listed in `Access-Control-Expose-Headers` for cross-origin requests.
+///
+/// Parallel requests carrying the same expired pair all succeed only
+/// through the reuse grace window, so with rotation and blacklisting on,
+/// `reuse_grace` must be above zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig, ReusePolicy};
+///
+/// let config = JwtConfig::simplejwt_guide("secret")
+///     .with_auto_refresh(AutoRefreshSettings::enabled())
+///     .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
+/// assert_eq!(config.auto_refresh.request_header, "X-Refresh-Token");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutoRefreshSettings {
+    /// Whether expired access tokens are refreshed automatically (default false).
+    pub enabled: bool,
+    /// The request header carrying the refresh token (default `X-Refresh-Token`).
+    pub request_header: String,
+    /// The response header carrying the new access token (default `X-Access-Token`).
+    pub access_header: String,
+    /// The response header carrying the new refresh token (default `X-Refresh-Token`).
+    pub refresh_header: String,
+}
+
+impl Default for AutoRefreshSettings {
+    fn default() -> Self {
+        AutoRefreshSettings {
+            enabled: false,
+            request_header: "X-Refresh-Token".into(),
+            access_header: "X-Access-Token".into(),
+            refresh_header: "X-Refresh-Token".into(),
+        }
+    }
+}
+
+impl AutoRefreshSettings {
+    /// Automatic refresh on, with the default header names.
+    pub fn enabled() -> Self {
+        AutoRefreshSettings {
+            enabled: true,
+            ..AutoRefreshSettings::default()
         }
     }
 }
@@ -257,6 +414,8 @@ impl Default for JwtConfig {
             reuse_grace: Duration::ZERO,
             reuse_policy: ReusePolicy::RevokeFamily,
             accept_unrecorded_refresh_tokens: true,
+            cookies: CookieSettings::default(),
+            auto_refresh: AutoRefreshSettings::default(),
             max_body_bytes: 64 * 1024,
             max_token_bytes: 8 * 1024,
         }
@@ -375,6 +534,28 @@ impl JwtConfig {
         self
     }
 
+    /// Sets the cookie transport.
+    pub fn with_cookies(mut self, cookies: CookieSettings) -> Self {
+        self.cookies = cookies;
+        self
+    }
+
+    /// Sets automatic refresh.
+    pub fn with_auto_refresh(mut self, auto_refresh: AutoRefreshSettings) -> Self {
+        self.auto_refresh = auto_refresh;
+        self
+    }
+
+    /// The refresh cookie's path: as configured, else `/` with automatic
+    /// refresh, else the refresh endpoint's path.
+    pub fn refresh_cookie_path(&self) -> &str {
+        match &self.cookies.refresh_path {
+            Some(path) => path,
+            None if self.auto_refresh.enabled => "/",
+            None => &self.paths.refresh,
+        }
+    }
+
     /// Checks everything that does not need the keys parsed.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_lifetime.as_secs() == 0 {
@@ -422,6 +603,54 @@ impl JwtConfig {
             return Err(ConfigError::Invalid(
                 "auth_header_types",
                 format!("{bad:?}"),
+            ));
+        }
+        self.check_transport()
+    }
+
+    fn check_transport(&self) -> Result<(), ConfigError> {
+        let headers = [
+            (
+                "auto_refresh.request_header",
+                &self.auto_refresh.request_header,
+            ),
+            (
+                "auto_refresh.access_header",
+                &self.auto_refresh.access_header,
+            ),
+            (
+                "auto_refresh.refresh_header",
+                &self.auto_refresh.refresh_header,
+            ),
+        ];
+        for (setting, name) in headers {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(ConfigError::Invalid(setting, name.clone()));
+            }
+        }
+        let cookie_names = [
+            ("cookies.access_name", &self.cookies.access_name),
+            ("cookies.refresh_name", &self.cookies.refresh_name),
+        ];
+        let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        for (setting, name) in cookie_names {
+            if name.is_empty() || !name.chars().all(token_char) {
+                return Err(ConfigError::Invalid(setting, name.clone()));
+            }
+        }
+        if self.cookies.same_site == SameSite::None && !self.cookies.secure {
+            return Err(ConfigError::Invalid(
+                "cookies.same_site",
+                "SameSite=None requires Secure".into(),
+            ));
+        }
+        let rotation_blacklists = self.rotate_refresh_tokens && self.blacklist_after_rotation;
+        if self.auto_refresh.enabled && rotation_blacklists && self.reuse_grace.is_zero() {
+            return Err(ConfigError::Invalid(
+                "reuse_grace",
+                "automatic refresh with rotation needs a grace window above 0, or parallel \
+                 requests carrying the same expired pair log the user out"
+                    .into(),
             ));
         }
         Ok(())
@@ -476,6 +705,38 @@ mod tests {
         assert_eq!(serde_json::from_str::<JwtConfig>(&json).unwrap(), config);
         assert!(json.contains(r#""reuse_policy":"blacklist-only""#));
         assert!(serde_json::from_str::<JwtConfig>(r#"{"acess_token_lifetime": 5}"#).is_err());
+    }
+
+    #[test]
+    fn transport_settings_are_checked() {
+        let auto =
+            JwtConfig::simplejwt_guide("k").with_auto_refresh(AutoRefreshSettings::enabled());
+        assert!(matches!(
+            auto.check(),
+            Err(ConfigError::Invalid("reuse_grace", _))
+        ));
+        let auto = auto.with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
+        assert_eq!(auto.check(), Ok(()));
+        assert_eq!(auto.refresh_cookie_path(), "/");
+        let mut bad = JwtConfig::new("k").with_cookies(CookieSettings::enabled());
+        bad.cookies.refresh_name = "refresh token".into();
+        assert!(matches!(
+            bad.check(),
+            Err(ConfigError::Invalid("cookies.refresh_name", _))
+        ));
+        let mut bad = JwtConfig::new("k");
+        bad.cookies.same_site = SameSite::None;
+        bad.cookies.secure = false;
+        assert!(matches!(
+            bad.check(),
+            Err(ConfigError::Invalid("cookies.same_site", _))
+        ));
+        let mut bad = JwtConfig::new("k");
+        bad.auto_refresh.access_header = "X Access".into();
+        assert!(matches!(
+            bad.check(),
+            Err(ConfigError::Invalid("auto_refresh.access_header", _))
+        ));
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::config::{ConfigError, JwtConfig};
 use crate::credentials::Authenticator;
 use crate::store::{RotationRules, TokenStore};
 use crate::token::TokenCodec;
+use crate::transport::RefreshHeaders;
 
 /// Everything the layers share; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -39,6 +40,7 @@ struct JwtInner {
     authenticator: Arc<dyn Authenticator>,
     clock: SharedClock,
     auth_header: http::HeaderName,
+    refresh_headers: RefreshHeaders,
 }
 
 impl fmt::Debug for Jwt {
@@ -116,8 +118,10 @@ impl JwtBuilder {
             .map_err(|_| {
                 ConfigError::Invalid("auth_header_name", self.config.auth_header_name.clone())
             })?;
+        let refresh_headers = RefreshHeaders::from_config(&self.config)?;
         Ok(Jwt {
             inner: Arc::new(JwtInner {
+                refresh_headers,
                 store: self
                     .store
                     .unwrap_or_else(|| Arc::new(crate::store::MemoryTokenStore::new())),
@@ -169,6 +173,10 @@ impl Jwt {
 
     pub(crate) fn auth_header(&self) -> &http::HeaderName {
         &self.inner.auth_header
+    }
+
+    pub(crate) fn refresh_headers(&self) -> &RefreshHeaders {
+        &self.inner.refresh_headers
     }
 
     pub(crate) fn rotation_rules(&self) -> RotationRules {

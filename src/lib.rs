@@ -22,6 +22,7 @@ pub mod keys;
 pub mod refresh;
 pub mod store;
 pub mod token;
+mod transport;
 pub mod verify;
 
 pub use jsonwebtoken::Algorithm;

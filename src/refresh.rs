@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use crate::endpoint::{EndpointLayer, EndpointService, Refresh};
 use crate::error::{ApiError, TokenError};
 use crate::store::{RecordedToken, Rotation, RotationOutcome, TokenState};
-use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
+use crate::token::{Claims, Expected, MintedToken, TokenKind, UserIdClaim};
 use crate::Jwt;
 
 /// Answers the refresh endpoint; see the [module documentation](self).
@@ -44,36 +44,61 @@ pub(crate) async fn refresh(jwt: &Jwt, token: &str) -> Result<Value, ApiError> {
     let claims = jwt
         .codec()
         .verify(token, Expected::Kind(TokenKind::Refresh))?;
-    check_subject(jwt, &claims).await?;
-    let access = jwt.codec().mint_access_from(&claims)?;
+    let exchanged = exchange(jwt, &claims).await?;
+    Ok(match exchanged.refresh {
+        Some(refresh) => json!({"access": exchanged.access.token, "refresh": refresh}),
+        None => json!({"access": exchanged.access.token}),
+    })
+}
+
+/// What a verified refresh token is exchanged for.
+#[derive(Debug)]
+pub(crate) struct Exchanged {
+    /// A new access token.
+    pub(crate) access: MintedToken,
+    /// The successor refresh token, when refresh tokens rotate.
+    pub(crate) refresh: Option<String>,
+}
+
+/// Exchanges a verified refresh token, as the refresh endpoint and automatic
+/// refresh both do: the user must still be able to log in, and the token
+/// is rotated (or, without rotation, must not be blacklisted).
+pub(crate) async fn exchange(jwt: &Jwt, claims: &Claims) -> Result<Exchanged, ApiError> {
+    check_subject(jwt, claims).await?;
+    let access = jwt.codec().mint_access_from(claims)?;
     if !jwt.config().rotate_refresh_tokens {
-        let state = jwt.store().state(subject_of(&claims), &claims.jti).await?;
+        let state = jwt.store().state(subject_of(claims), &claims.jti).await?;
         if refused(jwt, state) {
             return Err(TokenError::Blacklisted.into());
         }
-        return Ok(json!({"access": access.token}));
+        return Ok(Exchanged {
+            access,
+            refresh: None,
+        });
     }
-    let successor = jwt.codec().mint_successor(&claims)?;
+    let successor = jwt.codec().mint_successor(claims)?;
     let rotation = Rotation {
-        presented: RecordedToken::new(&claims.jti, subject_of(&claims), claims.exp),
+        presented: RecordedToken::new(&claims.jti, subject_of(claims), claims.exp),
         successor: RecordedToken::new(
             &successor.claims.jti,
-            subject_of(&claims),
+            subject_of(claims),
             successor.claims.exp,
         ),
         successor_token: successor.token.clone(),
         rules: jwt.rotation_rules(),
     };
-    match jwt.store().rotate(rotation, jwt.clock().clone()).await? {
-        RotationOutcome::Rotated => Ok(json!({"access": access.token, "refresh": successor.token})),
-        RotationOutcome::Replayed { successor_token } => {
-            Ok(json!({"access": access.token, "refresh": successor_token}))
-        }
+    let refresh = match jwt.store().rotate(rotation, jwt.clock().clone()).await? {
+        RotationOutcome::Rotated => successor.token,
+        RotationOutcome::Replayed { successor_token } => successor_token,
         RotationOutcome::Refused(reason) => {
             tracing::info!(jti = %claims.jti, ?reason, "refresh token refused");
-            Err(TokenError::Blacklisted.into())
+            return Err(TokenError::Blacklisted.into());
         }
-    }
+    };
+    Ok(Exchanged {
+        access,
+        refresh: Some(refresh),
+    })
 }
 
 /// Whether a token in `state` is refused where it is not rotated.

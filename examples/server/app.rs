@@ -16,7 +16,7 @@ use tower::Layer;
 use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
-use tower_simplejwt::config::ReusePolicy;
+use tower_simplejwt::config::{AutoRefreshSettings, CookieSettings, ReusePolicy};
 use tower_simplejwt::credentials::{
     PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject,
 };
@@ -45,6 +45,10 @@ pub struct Options {
     /// The reuse grace window and what a replay after it revokes.
     pub reuse_grace: Duration,
     pub reuse_policy: ReusePolicy,
+    /// Refresh expired access tokens on the fly (needs a grace window).
+    pub auto_refresh: bool,
+    /// Tokens in HttpOnly cookies, with CSRF protection on every route.
+    pub cookies: bool,
 }
 
 /// The built app and the pieces tests look into.
@@ -67,6 +71,12 @@ pub fn config(options: &Options) -> JwtConfig {
     }
     if let Some(lifetime) = options.refresh_lifetime {
         config = config.with_refresh_token_lifetime(lifetime);
+    }
+    if options.auto_refresh {
+        config = config.with_auto_refresh(AutoRefreshSettings::enabled());
+    }
+    if options.cookies {
+        config = config.with_cookies(CookieSettings::enabled());
     }
     config.with_reuse(options.reuse_grace, options.reuse_policy)
 }
@@ -154,9 +164,13 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     ] {
         router = router.route_service(path, endpoints.clone());
     }
-    let router = router
-        .fallback(not_found)
-        .layer(middleware::from_fn(log_request));
+    let mut router = router.fallback(not_found);
+    if options.cookies {
+        // The browser sends cookies on its own: refuse cross-site requests
+        // that change state (Sec-Fetch-Site / Origin checks, no token state).
+        router = router.layer(tower_http::csrf::CsrfLayer::new());
+    }
+    let router = router.layer(middleware::from_fn(log_request));
     Ok(App {
         router,
         jwt,

@@ -25,14 +25,21 @@ use tracing_subscriber::EnvFilter;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// The grace window `--auto-refresh` uses when `--reuse-grace` is not given.
+const DEFAULT_AUTO_REFRESH_GRACE: Duration = Duration::from_secs(10);
+
 const USAGE: &str = "usage:
   server [--listen ADDR] [--database URL] [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
          [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
+         [--auto-refresh] [--cookies]
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
 
 --database      users (and, by default, tokens): sqlite://FILE (default sqlite://tower-simplejwt.sqlite3)
 --token-store   memory:, sqlite://FILE, postgres://… (feature postgres), redis://… (feature redis)
---reuse-grace   seconds a rotated refresh token still gets its successor (default 0)
+--reuse-grace   seconds a rotated refresh token still gets its successor (default 0;
+                10 with --auto-refresh)
+--auto-refresh  refresh an expired access token sent with X-Refresh-Token (or the refresh cookie)
+--cookies       also hand out tokens as HttpOnly cookies and read them back; adds CSRF protection
 --clock-file    read the time (Unix seconds) from FILE instead of the system clock; for tests
 
 The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset).";
@@ -50,6 +57,8 @@ struct Args {
     reuse_grace: Duration,
     reuse_policy: ReusePolicy,
     clock_file: Option<PathBuf>,
+    auto_refresh: bool,
+    cookies: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -65,6 +74,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         reuse_grace: Duration::ZERO,
         reuse_policy: ReusePolicy::RevokeFamily,
         clock_file: None,
+        auto_refresh: false,
+        cookies: false,
     };
     let seconds = |flag: &str, value: Option<String>, minimum: u64| -> Result<Duration, String> {
         let value = value.ok_or(format!("{flag} needs a value"))?;
@@ -100,6 +111,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 parsed.clock_file = Some(args.next().ok_or("--clock-file needs a path")?.into())
             }
             "--inactive" => parsed.inactive = true,
+            "--auto-refresh" => parsed.auto_refresh = true,
+            "--cookies" => parsed.cookies = true,
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {
                 parsed.create_user = Some(args.next().ok_or("createuser needs a NAME")?)
@@ -200,8 +213,15 @@ async fn run(args: Args) -> Result<(), Error> {
         },
         hasher: PasswordHasher::default(),
         token_store: args.token_store.clone(),
-        reuse_grace: args.reuse_grace,
+        // Automatic refresh needs a grace window: parallel requests carrying
+        // the same expired pair must all get the same successor.
+        reuse_grace: match (args.auto_refresh, args.reuse_grace.is_zero()) {
+            (true, true) => DEFAULT_AUTO_REFRESH_GRACE,
+            _ => args.reuse_grace,
+        },
         reuse_policy: args.reuse_policy,
+        auto_refresh: args.auto_refresh,
+        cookies: args.cookies,
     };
     let hasher = options.hasher.clone();
     let app = app::build(options).await?;

@@ -14,6 +14,15 @@ use crate::credentials::Subject;
 use crate::error::ApiError;
 use crate::store::BoxFuture;
 use crate::token::Claims;
+use crate::transport::{self, IssuedTokens};
+use crate::Jwt;
+
+/// Who a request was authenticated as, and tokens minted on the way.
+pub(crate) struct Authenticated {
+    pub(crate) subject: Subject,
+    pub(crate) claims: Claims,
+    pub(crate) issued: Option<IssuedTokens>,
+}
 
 pin_project! {
     /// The response future of [`AuthService`](super::AuthService).
@@ -33,11 +42,17 @@ pin_project! {
         S: Service<Request<ReqBody>>,
     {
         Refused { response: Option<Response<Full<Bytes>>> },
-        LookingUp {
-            lookup: BoxFuture<'static, Result<Subject, ApiError>>,
-            pending: Option<(Request<ReqBody>, Claims, S)>,
+        // Awaiting the user store (and, for automatic refresh, the token
+        // store) through trait objects.
+        Authenticating {
+            authentication: BoxFuture<'static, Result<Authenticated, ApiError>>,
+            pending: Option<(Request<ReqBody>, S, Jwt)>,
         },
-        Inner { #[pin] future: S::Future },
+        Inner {
+            #[pin]
+            future: S::Future,
+            issued: Option<(IssuedTokens, Jwt)>,
+        },
     }
 }
 
@@ -50,22 +65,22 @@ impl<S: Service<Request<ReqBody>>, ReqBody> ResponseFuture<S, ReqBody> {
         }
     }
 
-    pub(crate) fn inner(future: S::Future) -> Self {
+    pub(crate) fn inner(future: S::Future, issued: Option<(IssuedTokens, Jwt)>) -> Self {
         ResponseFuture {
-            state: State::Inner { future },
+            state: State::Inner { future, issued },
         }
     }
 
-    pub(crate) fn looking_up(
-        lookup: BoxFuture<'static, Result<Subject, ApiError>>,
+    pub(crate) fn authenticating(
+        authentication: BoxFuture<'static, Result<Authenticated, ApiError>>,
         request: Request<ReqBody>,
-        claims: Claims,
         service: S,
+        jwt: Jwt,
     ) -> Self {
         ResponseFuture {
-            state: State::LookingUp {
-                lookup,
-                pending: Some((request, claims, service)),
+            state: State::Authenticating {
+                authentication,
+                pending: Some((request, service, jwt)),
             },
         }
     }
@@ -93,19 +108,27 @@ where
                         .unwrap_or_else(|| ApiError::Internal.into_response());
                     return Poll::Ready(Ok(response.map(ResponseBody::own)));
                 }
-                StateProj::LookingUp { lookup, pending } => {
-                    let outcome = ready!(lookup.as_mut().poll(cx));
-                    let Some((mut request, claims, mut service)) = pending.take() else {
+                StateProj::Authenticating {
+                    authentication,
+                    pending,
+                } => {
+                    let outcome = ready!(authentication.as_mut().poll(cx));
+                    let Some((mut request, mut service, jwt)) = pending.take() else {
                         return Poll::Ready(Ok(ApiError::Internal
                             .into_response()
                             .map(ResponseBody::own)));
                     };
                     match outcome {
-                        Ok(subject) => {
+                        Ok(Authenticated {
+                            subject,
+                            claims,
+                            issued,
+                        }) => {
                             request.extensions_mut().insert(claims);
                             request.extensions_mut().insert(subject);
                             let future = service.call(request);
-                            this.state.set(State::Inner { future });
+                            let issued = issued.map(|issued| (issued, jwt));
+                            this.state.set(State::Inner { future, issued });
                         }
                         Err(error) => {
                             tracing::debug!(%error, "request refused");
@@ -113,8 +136,16 @@ where
                         }
                     }
                 }
-                StateProj::Inner { future } => {
-                    let response = ready!(future.poll(cx))?;
+                StateProj::Inner { future, issued } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if let Some((issued, jwt)) = issued.take() {
+                        transport::deliver(
+                            response.headers_mut(),
+                            jwt.config(),
+                            jwt.refresh_headers(),
+                            &issued,
+                        );
+                    }
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
             }

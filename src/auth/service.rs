@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -6,12 +5,14 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use super::future::Authenticated;
 use super::header::{credential, Credential};
 use super::ResponseFuture;
 use crate::body::ResponseBody;
-use crate::credentials::Subject;
-use crate::error::ApiError;
+use crate::error::{ApiError, TokenError};
+use crate::refresh::exchange;
 use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
+use crate::transport::{self, IssuedTokens};
 use crate::Jwt;
 
 /// Authenticates requests, then calls `S`; see the [module documentation](super).
@@ -51,20 +52,39 @@ impl<S> AuthService<S> {
 enum Verdict {
     Refuse(ApiError),
     PassAnonymous,
-    LookUp { claims: Claims, user_id: String },
+    /// A valid access token: look its user up.
+    LookUp {
+        claims: Claims,
+        user_id: String,
+    },
+    /// An access token sound but for its expiry, and a refresh credential.
+    AutoRefresh {
+        expired: Claims,
+        refresh_token: String,
+    },
 }
 
 impl<S> AuthService<S> {
     fn verdict<B>(&self, request: &Request<B>) -> Verdict {
         let config = self.jwt.config();
-        let header = request.headers().get(self.jwt.auth_header());
-        let token = match credential(header, &config.auth_header_types) {
+        let headers = request.headers();
+        let token = match credential(
+            headers.get(self.jwt.auth_header()),
+            &config.auth_header_types,
+        ) {
             Credential::Token(token) => token,
-            Credential::Absent if self.required => {
-                return Verdict::Refuse(ApiError::CredentialsNotProvided)
-            }
-            Credential::Absent => return Verdict::PassAnonymous,
             Credential::Malformed => return Verdict::Refuse(ApiError::BadAuthorizationHeader),
+            Credential::Absent => match config.cookies.enabled {
+                true => match transport::cookie(headers, &config.cookies.access_name) {
+                    Some(token) => token,
+                    None if self.required => {
+                        return Verdict::Refuse(ApiError::CredentialsNotProvided)
+                    }
+                    None => return Verdict::PassAnonymous,
+                },
+                false if self.required => return Verdict::Refuse(ApiError::CredentialsNotProvided),
+                false => return Verdict::PassAnonymous,
+            },
         };
         let claims = match self
             .jwt
@@ -72,14 +92,57 @@ impl<S> AuthService<S> {
             .verify(token, Expected::Kind(TokenKind::Access))
         {
             Ok(claims) => claims,
+            Err(TokenError::Expired) if config.auto_refresh.enabled => {
+                return self.auto_refresh_verdict(token, request)
+            }
             Err(error) => return Verdict::Refuse(ApiError::AccessTokenRefused(error)),
         };
-        let user_id = match &claims.user_id {
-            UserIdClaim::Id(id) => id.clone(),
-            UserIdClaim::Missing => return Verdict::Refuse(ApiError::NoUserIdentification),
-            UserIdClaim::Unusable => return Verdict::Refuse(ApiError::UserNotFound),
+        match user_id_of(&claims) {
+            Ok(user_id) => Verdict::LookUp { claims, user_id },
+            Err(error) => Verdict::Refuse(error),
+        }
+    }
+
+    /// An expired access token is refreshed only when it is sound in every
+    /// other way and a refresh credential comes with it.
+    fn auto_refresh_verdict<B>(&self, token: &str, request: &Request<B>) -> Verdict {
+        let expired_error = Verdict::Refuse(ApiError::AccessTokenRefused(TokenError::Expired));
+        let config = self.jwt.config();
+        let headers = request.headers();
+        let refresh_token = headers
+            .get(&self.jwt.refresh_headers().request)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .or_else(|| {
+                config
+                    .cookies
+                    .enabled
+                    .then(|| transport::cookie(headers, &config.cookies.refresh_name))
+                    .flatten()
+            });
+        let Some(refresh_token) = refresh_token else {
+            return expired_error;
         };
-        Verdict::LookUp { claims, user_id }
+        match self
+            .jwt
+            .codec()
+            .verify_even_if_expired(token, Expected::Kind(TokenKind::Access))
+        {
+            Ok(verified) if verified.expired => Verdict::AutoRefresh {
+                expired: verified.claims,
+                refresh_token: refresh_token.to_owned(),
+            },
+            _ => expired_error,
+        }
+    }
+}
+
+fn user_id_of(claims: &Claims) -> Result<String, ApiError> {
+    match &claims.user_id {
+        UserIdClaim::Id(id) => Ok(id.clone()),
+        UserIdClaim::Missing => Err(ApiError::NoUserIdentification),
+        UserIdClaim::Unusable => Err(ApiError::UserNotFound),
     }
 }
 
@@ -100,38 +163,81 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        match self.verdict(&request) {
+        let jwt = self.jwt.clone();
+        let authentication = match self.verdict(&request) {
             Verdict::Refuse(error) => {
                 tracing::debug!(%error, path = %request.uri().path(), "request refused");
-                ResponseFuture::refused(error.into_response())
+                return ResponseFuture::refused(error.into_response());
             }
-            Verdict::PassAnonymous => ResponseFuture::inner(self.inner.call(request)),
-            Verdict::LookUp { claims, user_id } => {
-                // The inner service was made ready by poll_ready: keep that
-                // one for this request and leave a fresh clone in its place.
-                let clone = self.inner.clone();
-                let inner = std::mem::replace(&mut self.inner, clone);
-                let lookup = look_up(
-                    self.jwt.authenticator().clone(),
-                    user_id,
-                    self.jwt.config().check_user_is_active,
-                );
-                ResponseFuture::looking_up(Box::pin(lookup), request, claims, inner)
-            }
-        }
+            Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
+            Verdict::LookUp { claims, user_id } => Box::pin(async move {
+                let subject = look_up(&jwt, &user_id).await?;
+                Ok(Authenticated {
+                    subject,
+                    claims,
+                    issued: None,
+                })
+            })
+                as crate::store::BoxFuture<'static, _>,
+            Verdict::AutoRefresh {
+                expired,
+                refresh_token,
+            } => Box::pin(async move { auto_refresh(&jwt, &expired, &refresh_token).await }),
+        };
+        // The inner service was made ready by poll_ready: keep that one for
+        // this request and leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        ResponseFuture::authenticating(authentication, request, inner, self.jwt.clone())
     }
 }
 
 /// The subject of a verified token, or the contract's refusal.
-async fn look_up(
-    authenticator: Arc<dyn crate::credentials::Authenticator>,
-    user_id: String,
-    check_user_is_active: bool,
-) -> Result<Subject, ApiError> {
-    match authenticator.subject(&user_id).await {
-        Ok(Some(subject)) if subject.is_active || !check_user_is_active => Ok(subject),
-        Ok(Some(_)) => Err(ApiError::UserInactive),
-        Ok(None) => Err(ApiError::UserNotFound),
-        Err(error) => Err(ApiError::from(error)),
+async fn look_up(jwt: &Jwt, user_id: &str) -> Result<crate::credentials::Subject, ApiError> {
+    match jwt.authenticator().subject(user_id).await? {
+        Some(subject) if subject.is_active || !jwt.config().check_user_is_active => Ok(subject),
+        Some(_) => Err(ApiError::UserInactive),
+        None => Err(ApiError::UserNotFound),
     }
+}
+
+/// Refreshes an expired access token with the request's refresh token, as the
+/// refresh endpoint would. A refresh token that is blacklisted (reused after
+/// the grace window, logged out, revoked) gets the "Token is blacklisted"
+/// answer; any other failure is the plain "Token is expired" 401.
+async fn auto_refresh(
+    jwt: &Jwt,
+    expired: &Claims,
+    refresh_token: &str,
+) -> Result<Authenticated, ApiError> {
+    let expired_error = ApiError::AccessTokenRefused(TokenError::Expired);
+    let Ok(refresh) = jwt
+        .codec()
+        .verify(refresh_token, Expected::Kind(TokenKind::Refresh))
+    else {
+        return Err(expired_error);
+    };
+    if refresh.subject().is_none() || refresh.subject() != expired.subject() {
+        return Err(expired_error);
+    }
+    let exchanged = match exchange(jwt, &refresh).await {
+        Ok(exchanged) => exchanged,
+        Err(
+            error @ (ApiError::Token(TokenError::Blacklisted)
+            | ApiError::StoreUnavailable
+            | ApiError::Internal),
+        ) => return Err(error),
+        Err(_) => return Err(expired_error),
+    };
+    let claims = exchanged.access.claims;
+    let subject = look_up(jwt, &user_id_of(&claims)?).await?;
+    tracing::debug!(subject = %subject.id, "expired access token refreshed automatically");
+    Ok(Authenticated {
+        subject,
+        claims,
+        issued: Some(IssuedTokens {
+            access: exchanged.access.token,
+            refresh: exchanged.refresh,
+        }),
+    })
 }

@@ -10,11 +10,11 @@ use http_body_util::Full;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::request::read_fields;
+use super::request::{read_fields, Fallback};
 use super::{EndpointKind, ResponseFuture, Routes};
 use crate::body::ResponseBody;
 use crate::error::{json_response, ApiError};
-use crate::{blacklist, issue, refresh, verify, Jwt};
+use crate::{blacklist, issue, refresh, transport, verify, Jwt};
 
 /// Applies [`EndpointService`]; see the [module documentation](super).
 pub struct EndpointLayer<R> {
@@ -173,12 +173,36 @@ where
         }
         ref other => return Err(ApiError::MethodNotAllowed(other.clone())),
     }
-    let fields = read_fields(request, jwt.config().max_body_bytes, kind.fields()).await?;
+    let config = jwt.config();
+    let fallback = match kind {
+        EndpointKind::Refresh | EndpointKind::Blacklist if config.cookies.enabled => {
+            transport::cookie(request.headers(), &config.cookies.refresh_name).map(|value| {
+                Fallback {
+                    field: "refresh",
+                    value: value.to_owned(),
+                }
+            })
+        }
+        _ => None,
+    };
+    let fields = read_fields(request, config.max_body_bytes, kind.fields(), fallback).await?;
     let body = match kind {
         EndpointKind::Obtain => issue::obtain_pair(jwt, &fields[0], &fields[1]).await?,
         EndpointKind::Refresh => refresh::refresh(jwt, &fields[0]).await?,
         EndpointKind::Verify => verify::verify(jwt, &fields[0]).await?,
         EndpointKind::Blacklist => blacklist::blacklist(jwt, &fields[0]).await?,
     };
-    Ok(json_response(StatusCode::OK, &body))
+    let mut response = json_response(StatusCode::OK, &body);
+    if config.cookies.enabled {
+        let headers = response.headers_mut();
+        match kind {
+            EndpointKind::Obtain | EndpointKind::Refresh => {
+                let token = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+                transport::set_token_cookies(headers, config, token("access"), token("refresh"));
+            }
+            EndpointKind::Blacklist => transport::clear_token_cookies(headers, config),
+            EndpointKind::Verify => {}
+        }
+    }
+    Ok(response)
 }

@@ -85,6 +85,15 @@ pub struct TokenPair {
     pub access: MintedToken,
 }
 
+/// A token that passed every check but, possibly, expiry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    /// Its claims.
+    pub claims: Claims,
+    /// Whether `exp` has passed (beyond the leeway).
+    pub expired: bool,
+}
+
 /// Signing failed: the key cannot sign (checked at construction, so this is not expected).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("token signing failed: {0}")]
@@ -295,6 +304,48 @@ impl TokenCodec {
     /// assert_eq!(codec.verify("garbage", Expected::Any), Err(TokenError::Invalid));
     /// ```
     pub fn verify(&self, token: &str, expected: Expected) -> Result<Claims, TokenError> {
+        self.check(token, expected, false).map(|(claims, _)| claims)
+    }
+
+    /// Like [`verify`](Self::verify), but a token that passes every check
+    /// except expiry is returned too, marked expired. Automatic refresh uses
+    /// it to make sure an expired access token is otherwise sound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_simplejwt::clock::ManualClock;
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
+    ///
+    /// let clock = ManualClock::new(1_000_000);
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("secret"), Arc::new(clock.clone())).unwrap();
+    /// let access = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
+    /// clock.advance(Duration::from_secs(3600));
+    /// let verified = codec.verify_even_if_expired(&access, Expected::Kind(TokenKind::Access)).unwrap();
+    /// assert!(verified.expired);
+    /// assert_eq!(verified.claims.subject(), Some("1"));
+    /// ```
+    pub fn verify_even_if_expired(
+        &self,
+        token: &str,
+        expected: Expected,
+    ) -> Result<VerifiedToken, TokenError> {
+        let (claims, expired) = self.check(token, expected, true)?;
+        Ok(VerifiedToken { claims, expired })
+    }
+
+    /// Every check. An expired token is "Token is expired" at the reference's
+    /// point in the order of checks, or with `allow_expired` is reported
+    /// beside the claims once every other check passed.
+    fn check(
+        &self,
+        token: &str,
+        expected: Expected,
+        allow_expired: bool,
+    ) -> Result<(Claims, bool), TokenError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_bytes {
             return Err(TokenError::Invalid);
@@ -323,7 +374,7 @@ impl TokenCodec {
             .names
             .parse(&payload)
             .map_err(|_| TokenError::Invalid)?;
-        self.apply_rules(raw, expected)
+        self.apply_rules(raw, expected, allow_expired)
     }
 
     fn check_header(&self, header: &str) -> Result<(), TokenError> {
@@ -337,7 +388,12 @@ impl TokenCodec {
         Ok(())
     }
 
-    fn apply_rules(&self, raw: RawClaims, expected: Expected) -> Result<Claims, TokenError> {
+    fn apply_rules(
+        &self,
+        raw: RawClaims,
+        expected: Expected,
+        allow_expired: bool,
+    ) -> Result<(Claims, bool), TokenError> {
         let inner = &*self.inner;
         let now = self.now();
         let latest_allowed = now.saturating_add(inner.leeway);
@@ -345,12 +401,13 @@ impl TokenCodec {
         let nbf = not_after(raw.nbf, latest_allowed)?;
         let exp = match raw.exp {
             NumericDate::Malformed => return Err(TokenError::Invalid),
-            NumericDate::Seconds(exp) if exp.saturating_add(inner.leeway) <= now => {
-                return Err(TokenError::Expired)
-            }
             NumericDate::Seconds(exp) => Some(exp),
             NumericDate::Missing => None,
         };
+        let expired = exp.is_some_and(|exp| exp.saturating_add(inner.leeway) <= now);
+        if expired && !allow_expired {
+            return Err(TokenError::Expired);
+        }
         if let Some(audience) = &inner.audience {
             let matches = match raw.extra.get("aud") {
                 Some(Value::String(aud)) => aud == audience,
@@ -383,7 +440,7 @@ impl TokenCodec {
             StringClaim::Text(token_type) => Some(token_type),
             StringClaim::Missing | StringClaim::NotText => None,
         };
-        Ok(Claims {
+        let claims = Claims {
             token_type,
             jti,
             exp,
@@ -391,7 +448,8 @@ impl TokenCodec {
             nbf,
             user_id: raw.user_id.unwrap_or(UserIdClaim::Missing),
             extra: raw.extra,
-        })
+        };
+        Ok((claims, expired))
     }
 }
 

@@ -39,7 +39,7 @@ mod jti;
 mod kind;
 
 pub use claims::{Claims, UserIdClaim};
-pub use codec::{MintedToken, SignError, TokenCodec, TokenPair};
+pub use codec::{MintedToken, SignError, TokenCodec, TokenPair, VerifiedToken};
 pub use kind::{Expected, TokenKind};
 
 #[cfg(test)]

@@ -763,3 +763,30 @@ fn invalid_configurations_are_refused_at_construction() {
         ConfigError::InvalidKey(Algorithm::EdDSA, _)
     ));
 }
+
+#[test]
+fn expiry_takes_precedence_over_later_checks_except_when_allowed() {
+    let (codec, _) = guide();
+    let expired_without_jti = without(with(access_claims(), "exp", json!(NOW - 1)), "jti");
+    let token = forge_claims(expired_without_jti);
+    assert_eq!(codec.verify(&token, ACCESS), Err(TokenError::Expired));
+    assert_eq!(
+        codec
+            .verify_even_if_expired(&token, ACCESS)
+            .map(|v| v.expired),
+        Err(TokenError::NoId)
+    );
+    let expired = forge_claims(with(access_claims(), "exp", json!(NOW)));
+    let verified = codec.verify_even_if_expired(&expired, ACCESS).unwrap();
+    assert!(verified.expired);
+    assert_eq!(
+        codec.verify_even_if_expired(&expired, REFRESH),
+        Err(TokenError::WrongType)
+    );
+    assert!(
+        !codec
+            .verify_even_if_expired(&forge_claims(access_claims()), ACCESS)
+            .unwrap()
+            .expired
+    );
+}

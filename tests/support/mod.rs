@@ -143,7 +143,53 @@ impl Server {
 
     /// Serves the database at `database` (existing or not) with `clock`.
     pub async fn start_on(dir: PathBuf, database: String, clock: ManualClock) -> Server {
-        let options = app::Options {
+        Server::start_with(dir, database, clock, |_| {}).await
+    }
+
+    /// A fresh database with the contract's users, and options changed by `change`.
+    pub async fn start_configured(change: impl FnOnce(&mut app::Options)) -> Server {
+        let dir = temp_dir("configured");
+        let database = format!("sqlite://{}", dir.join("server.sqlite3").display());
+        let server = Server::start_with(dir, database, ManualClock::new(START), change).await;
+        server.create_contract_users().await;
+        server
+    }
+
+    async fn create_contract_users(&self) {
+        let hasher = test_hasher();
+        let users = tower_simplejwt::credentials::SqliteUserStore::from_pool(self.pool.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            app::create_user(&users, &hasher, ALICE.0, ALICE.1, true)
+                .await
+                .unwrap(),
+            "1"
+        );
+        assert_eq!(
+            app::create_user(&users, &hasher, BOB.0, BOB.1, false)
+                .await
+                .unwrap(),
+            "2"
+        );
+        assert_eq!(
+            users
+                .create(CAROL.0, CAROL_DJANGO_HASH, true)
+                .await
+                .unwrap()
+                .id,
+            "3"
+        );
+    }
+
+    /// Serves `database` with `clock` and options changed by `change`.
+    pub async fn start_with(
+        dir: PathBuf,
+        database: String,
+        clock: ManualClock,
+        change: impl FnOnce(&mut app::Options),
+    ) -> Server {
+        let mut options = app::Options {
             database: database.clone(),
             secret: SECRET.into(),
             access_lifetime: None,
@@ -153,7 +199,10 @@ impl Server {
             token_store: None,
             reuse_grace: Duration::ZERO,
             reuse_policy: tower_simplejwt::config::ReusePolicy::RevokeFamily,
+            auto_refresh: false,
+            cookies: false,
         };
+        change(&mut options);
         let built = app::build(options).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

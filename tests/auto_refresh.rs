@@ -1,0 +1,341 @@
+//! Automatic refresh of expired access tokens, and the cookie transport.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use http::Method;
+use serde_json::json;
+use support::*;
+
+const GRACE: u64 = 10;
+
+async fn auto_refresh_server() -> Server {
+    Server::start_configured(|options| {
+        options.auto_refresh = true;
+        options.reuse_grace = Duration::from_secs(GRACE);
+    })
+    .await
+}
+
+async fn me_with_pair(server: &Server, access: &str, refresh: &str) -> Answer {
+    let authorization = format!("Bearer {access}");
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("x-refresh-token", refresh),
+    ];
+    server.request(Method::GET, "/api/me/", &headers, "").await
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_on_the_fly() {
+    let server = auto_refresh_server().await;
+    let (refresh, access) = server.login(ALICE).await;
+    server.advance(7200);
+    let answer = me_with_pair(&server, &access, &refresh).await;
+    answer.assert(200, json!({"username": "alice"}));
+    let new_access = answer.headers["x-access-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let new_refresh = answer.headers["x-refresh-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(claims_of(&new_access)["iat"], json!(START + 7200));
+    assert_ne!(new_refresh, refresh);
+    server
+        .me(&new_access)
+        .await
+        .assert(200, json!({"username": "alice"}));
+    // A valid access token is served as usual, with no new tokens.
+    let plain = me_with_pair(&server, &new_access, &new_refresh).await;
+    assert!(plain.headers.get("x-access-token").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_parallel_requests_with_one_expired_pair() {
+    let server = auto_refresh_server().await;
+    let (refresh, access) = server.login(ALICE).await;
+    server.advance(7200);
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        requests.push(me_with_pair(&server, &access, &refresh));
+    }
+    let answers = futures_join_all(requests).await;
+    let mut successors = HashSet::new();
+    for answer in &answers {
+        answer.assert(200, json!({"username": "alice"}));
+        successors.insert(
+            answer.headers["x-refresh-token"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(successors.len(), 1, "one successor, one live family");
+    let successor = successors.into_iter().next().unwrap();
+    // The successor is the family's one live token; the old one is used.
+    server
+        .post("/api/token/verify/", json!({"token": refresh}))
+        .await
+        .assert(400, json!({"non_field_errors": ["Token is blacklisted"]}));
+    server
+        .post("/api/token/verify/", json!({"token": successor}))
+        .await
+        .assert(200, json!({}));
+
+    // After the grace window the old refresh credential is reuse: blacklisted, family revoked.
+    server.advance(GRACE);
+    me_with_pair(&server, &access, &refresh)
+        .await
+        .assert(401, token_error("Token is blacklisted"));
+    server
+        .post("/api/token/refresh/", json!({"refresh": successor}))
+        .await
+        .assert(401, token_error("Token is blacklisted"));
+}
+
+/// Polls the futures concurrently on this task (they borrow the server, so they are not spawned).
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures
+        .into_iter()
+        .map(|future| Some(Box::pin(future)))
+        .collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot {
+                if let std::task::Poll::Ready(value) = future.as_mut().poll(cx) {
+                    *output = Some(value);
+                    *slot = None;
+                }
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|output| output.expect("every future finished"))
+        .collect()
+}
+
+#[tokio::test]
+async fn failures_are_the_ordinary_401() {
+    let server = auto_refresh_server().await;
+    let (refresh, access) = server.login(ALICE).await;
+    server.advance(7200);
+    // No refresh credential: the guide's 401, unchanged.
+    server
+        .me(&access)
+        .await
+        .assert(401, wrapped("Token is expired"));
+    // A refresh credential that is not a refresh token, or not this user's.
+    me_with_pair(&server, &access, &access)
+        .await
+        .assert(401, wrapped("Token is expired"));
+    me_with_pair(&server, &access, "garbage")
+        .await
+        .assert(401, wrapped("Token is expired"));
+    let carol_refresh = server.login(CAROL).await.0;
+    me_with_pair(&server, &access, &carol_refresh)
+        .await
+        .assert(401, wrapped("Token is expired"));
+    // A logged-out refresh token: blacklisted.
+    let (logged_out, other_access) = server.login(ALICE).await;
+    server
+        .post("/api/token/blacklist/", json!({"refresh": logged_out}))
+        .await
+        .assert(200, json!({}));
+    server.advance(7200);
+    me_with_pair(&server, &other_access, &logged_out)
+        .await
+        .assert(401, token_error("Token is blacklisted"));
+    // An expired refresh token: the guide's 401.
+    server.advance(604_800);
+    me_with_pair(&server, &access, &refresh)
+        .await
+        .assert(401, wrapped("Token is expired"));
+    // Tokens that are invalid for another reason than expiry are not refreshed.
+    let bad = forge(
+        HS256,
+        &claims("access", json!("1"), START),
+        "another-secret",
+    );
+    me_with_pair(&server, &bad, &refresh)
+        .await
+        .assert(401, wrapped("Token is invalid"));
+}
+
+// ---- Cookie mode ----
+
+async fn cookie_server() -> Server {
+    Server::start_configured(|options| {
+        options.cookies = true;
+        options.auto_refresh = true;
+        options.reuse_grace = Duration::from_secs(GRACE);
+    })
+    .await
+}
+
+fn set_cookies(answer: &Answer) -> Vec<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn cookie_value(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap()
+}
+
+#[tokio::test]
+async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
+    let server = cookie_server().await;
+    let login = server
+        .post(
+            "/api/token/",
+            json!({"username": "alice", "password": "wonderland-42"}),
+        )
+        .await;
+    assert_eq!(login.status, 200);
+    let (access, refresh) = (login.str("access"), login.str("refresh"));
+    assert_eq!(
+        set_cookies(&login),
+        [
+            format!("access_token={access}; Path=/; Max-Age=7200; HttpOnly; Secure; SameSite=Strict"),
+            format!("refresh_token={refresh}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict"),
+        ],
+        "the JSON body stays as the contract says; the cookies carry the same tokens"
+    );
+    let cookie = format!(
+        "{}; {}",
+        cookie_value(&set_cookies(&login)[0]),
+        cookie_value(&set_cookies(&login)[1])
+    );
+
+    // The access cookie authenticates without an Authorization header.
+    let me = server
+        .request(Method::GET, "/api/me/", &[("cookie", &cookie)], "")
+        .await;
+    me.assert(200, json!({"username": "alice"}));
+
+    // Expired access cookie + refresh cookie: refreshed, new cookies set.
+    server.advance(7200);
+    let refreshed = server
+        .request(Method::GET, "/api/me/", &[("cookie", &cookie)], "")
+        .await;
+    refreshed.assert(200, json!({"username": "alice"}));
+    let renewed = set_cookies(&refreshed);
+    assert_eq!(renewed.len(), 2, "{renewed:?}");
+    assert!(
+        renewed[0].starts_with("access_token=")
+            && renewed[0].ends_with("; Path=/; Max-Age=7200; HttpOnly; Secure; SameSite=Strict")
+    );
+    assert!(renewed[1].starts_with("refresh_token="));
+    assert!(
+        refreshed.headers.get("x-access-token").is_none(),
+        "cookie mode answers with cookies only"
+    );
+
+    // The refresh endpoint reads the refresh cookie when the body has none (same-origin POST).
+    let renewed_cookie = format!(
+        "{}; {}",
+        cookie_value(&renewed[0]),
+        cookie_value(&renewed[1])
+    );
+    let headers = [
+        ("cookie", renewed_cookie.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let by_cookie = server
+        .request(Method::POST, "/api/token/refresh/", &headers, "{}")
+        .await;
+    assert_eq!(by_cookie.status, 200, "{}", by_cookie.text);
+    assert_eq!(set_cookies(&by_cookie).len(), 2);
+
+    // Logout by cookie clears both cookies.
+    let latest = format!(
+        "{}; {}",
+        cookie_value(&set_cookies(&by_cookie)[0]),
+        cookie_value(&set_cookies(&by_cookie)[1])
+    );
+    let headers = [
+        ("cookie", latest.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let logout = server
+        .request(Method::POST, "/api/token/blacklist/", &headers, "")
+        .await;
+    logout.assert(200, json!({}));
+    assert_eq!(
+        set_cookies(&logout),
+        [
+            "access_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+            "refresh_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+        ]
+    );
+    let headers = [
+        ("cookie", latest.as_str()),
+        ("content-type", "application/json"),
+    ];
+    server
+        .request(Method::POST, "/api/token/refresh/", &headers, "{}")
+        .await
+        .assert(401, token_error("Token is blacklisted"));
+}
+
+#[tokio::test]
+async fn cookie_mode_without_auto_refresh_scopes_the_refresh_cookie() {
+    let server = Server::start_configured(|options| options.cookies = true).await;
+    let login = server
+        .post(
+            "/api/token/",
+            json!({"username": "alice", "password": "wonderland-42"}),
+        )
+        .await;
+    assert!(
+        set_cookies(&login)[1].contains("; Path=/api/token/refresh/;"),
+        "{:?}",
+        set_cookies(&login)
+    );
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_in_cookie_mode() {
+    let server = cookie_server().await;
+    let (refresh, _) = server.login(ALICE).await;
+    let cookie = format!("refresh_token={refresh}");
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let cross_site = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ];
+    let refused = server
+        .request(Method::POST, "/api/token/refresh/", &cross_site, "{}")
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let same_origin_header = format!("http://{host}");
+    let same_origin = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "same-origin"),
+        ("origin", same_origin_header.as_str()),
+    ];
+    let allowed = server
+        .request(Method::POST, "/api/token/refresh/", &same_origin, "{}")
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text);
+}
