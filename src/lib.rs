@@ -15,6 +15,9 @@ pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub mod grpc;
 pub mod issue;
 mod jwt;
 mod jwt_layer;

@@ -11,7 +11,7 @@ use tower_service::Service;
 
 use crate::body::ResponseBody;
 use crate::credentials::Subject;
-use crate::error::ApiError;
+use crate::error::{render, ApiError};
 use crate::store::BoxFuture;
 use crate::token::Claims;
 use crate::transport::{self, IssuedTokens};
@@ -47,6 +47,7 @@ pin_project! {
         Authenticating {
             authentication: BoxFuture<'static, Result<Authenticated, ApiError>>,
             pending: Option<(Request<ReqBody>, S, Jwt)>,
+            grpc: bool,
         },
         Inner {
             #[pin]
@@ -76,11 +77,13 @@ impl<S: Service<Request<ReqBody>>, ReqBody> ResponseFuture<S, ReqBody> {
         request: Request<ReqBody>,
         service: S,
         jwt: Jwt,
+        grpc: bool,
     ) -> Self {
         ResponseFuture {
             state: State::Authenticating {
                 authentication,
                 pending: Some((request, service, jwt)),
+                grpc,
             },
         }
     }
@@ -111,6 +114,7 @@ where
                 StateProj::Authenticating {
                     authentication,
                     pending,
+                    grpc,
                 } => {
                     let outcome = ready!(authentication.as_mut().poll(cx));
                     let Some((mut request, mut service, jwt)) = pending.take() else {
@@ -132,7 +136,7 @@ where
                         }
                         Err(error) => {
                             tracing::debug!(%error, "request refused");
-                            return Poll::Ready(Ok(error.into_response().map(ResponseBody::own)));
+                            return Poll::Ready(Ok(render(&error, *grpc).map(ResponseBody::own)));
                         }
                     }
                 }

@@ -9,7 +9,7 @@ use super::future::Authenticated;
 use super::header::{credential, Credential};
 use super::ResponseFuture;
 use crate::body::ResponseBody;
-use crate::error::{ApiError, TokenError};
+use crate::error::{is_grpc, render, ApiError, TokenError};
 use crate::refresh::exchange;
 use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
 use crate::transport::{self, IssuedTokens};
@@ -164,10 +164,11 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let jwt = self.jwt.clone();
+        let grpc = is_grpc(request.headers());
         let authentication = match self.verdict(&request) {
             Verdict::Refuse(error) => {
                 tracing::debug!(%error, path = %request.uri().path(), "request refused");
-                return ResponseFuture::refused(error.into_response());
+                return ResponseFuture::refused(render(&error, grpc));
             }
             Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
             Verdict::LookUp { claims, user_id } => Box::pin(async move {
@@ -188,7 +189,7 @@ where
         // this request and leave a fresh clone in its place.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::authenticating(authentication, request, inner, self.jwt.clone())
+        ResponseFuture::authenticating(authentication, request, inner, self.jwt.clone(), grpc)
     }
 }
 

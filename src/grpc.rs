@@ -1,0 +1,83 @@
+//! tonic integration (feature `tonic`).
+//!
+//! [`AuthLayer`](crate::auth::AuthLayer) answers gRPC calls (requests with
+//! `content-type: application/grpc…`) in gRPC's own terms, with or without
+//! this feature: a refused call gets a trailers-only response with
+//! `grpc-status: 16` (UNAUTHENTICATED) and the contract's message in
+//! `grpc-message` ("Token is expired", "Authentication credentials were not
+//! provided.", …). This module adds the tonic side: reading the verified
+//! claims and subject from a `tonic::Request`, and [`ApiError`] as a
+//! `tonic::Status`.
+//!
+//! # Examples
+//!
+//! ```
+//! use tower_simplejwt::grpc::RequestAuth;
+//!
+//! fn who(request: &tonic::Request<()>) -> Result<String, tonic::Status> {
+//!     let subject = request.subject().ok_or_else(|| tonic::Status::unauthenticated("no subject"))?;
+//!     Ok(subject.username.clone())
+//! }
+//! assert!(who(&tonic::Request::new(())).is_err());
+//! ```
+
+use crate::credentials::Subject;
+use crate::error::ApiError;
+use crate::token::Claims;
+
+/// What [`AuthLayer`](crate::auth::AuthLayer) verified, read from a tonic request.
+pub trait RequestAuth {
+    /// The verified access token's claims.
+    fn claims(&self) -> Option<&Claims>;
+    /// The authenticated subject.
+    fn subject(&self) -> Option<&Subject>;
+}
+
+impl<T> RequestAuth for tonic::Request<T> {
+    fn claims(&self) -> Option<&Claims> {
+        self.extensions().get::<Claims>()
+    }
+
+    fn subject(&self) -> Option<&Subject> {
+        self.extensions().get::<Subject>()
+    }
+}
+
+impl From<ApiError> for tonic::Status {
+    fn from(error: ApiError) -> Self {
+        tonic::Status::new(
+            tonic::Code::from(i32::from(error.grpc_code())),
+            error.grpc_message(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TokenError;
+
+    #[test]
+    fn errors_as_statuses() {
+        let status = tonic::Status::from(ApiError::AccessTokenRefused(TokenError::Expired));
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert_eq!(status.message(), "Token is expired");
+        assert_eq!(
+            tonic::Status::from(ApiError::StoreUnavailable).code(),
+            tonic::Code::Unavailable
+        );
+    }
+
+    #[test]
+    fn claims_and_subject_from_extensions() {
+        let mut request = tonic::Request::new(());
+        request
+            .extensions_mut()
+            .insert(Subject::new("1", "alice", true));
+        assert_eq!(
+            request.subject().map(|subject| subject.username.as_str()),
+            Some("alice")
+        );
+        assert!(request.claims().is_none());
+    }
+}
