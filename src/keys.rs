@@ -19,7 +19,11 @@
 
 use std::fmt;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use sha2::{Sha256, Sha384, Sha512};
 
 use crate::config::ConfigError;
 
@@ -64,6 +68,60 @@ pub struct KeyPair {
     algorithm: Algorithm,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// For HMAC algorithms: the keyed state, computed once.
+    hmac: Option<HmacState>,
+}
+
+/// An HMAC key with its inner and outer padded states computed once;
+/// every token then costs a clone of the state and the hash of the token.
+#[derive(Clone)]
+enum HmacState {
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+    Sha512(Hmac<Sha512>),
+}
+
+/// The longest HMAC tag (SHA-512).
+const MAX_TAG: usize = 64;
+
+impl HmacState {
+    fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+        match algorithm {
+            Algorithm::HS256 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha256),
+            Algorithm::HS384 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha384),
+            Algorithm::HS512 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha512),
+            _ => None,
+        }
+    }
+
+    fn tag(&self, message: &[u8], out: &mut [u8; MAX_TAG]) -> usize {
+        fn finish<M: Mac + Clone>(state: &M, message: &[u8], out: &mut [u8]) -> usize {
+            let mut mac = state.clone();
+            mac.update(message);
+            let tag = mac.finalize().into_bytes();
+            out[..tag.len()].copy_from_slice(&tag);
+            tag.len()
+        }
+        match self {
+            HmacState::Sha256(state) => finish(state, message, out),
+            HmacState::Sha384(state) => finish(state, message, out),
+            HmacState::Sha512(state) => finish(state, message, out),
+        }
+    }
+
+    /// Constant-time check of `tag` against the message's tag.
+    fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(state: &M, message: &[u8], tag: &[u8]) -> bool {
+            let mut mac = state.clone();
+            mac.update(message);
+            mac.verify_slice(tag).is_ok()
+        }
+        match self {
+            HmacState::Sha256(state) => check(state, message, tag),
+            HmacState::Sha384(state) => check(state, message, tag),
+            HmacState::Sha512(state) => check(state, message, tag),
+        }
+    }
 }
 
 impl fmt::Debug for KeyPair {
@@ -90,6 +148,7 @@ impl KeyPair {
             algorithm,
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
+            hmac: HmacState::new(algorithm, secret.as_bytes()),
         };
         pair.check()?;
         Ok(pair)
@@ -127,6 +186,7 @@ impl KeyPair {
             algorithm,
             encoding,
             decoding,
+            hmac: None,
         };
         pair.check()?;
         Ok(pair)
@@ -137,26 +197,64 @@ impl KeyPair {
         self.algorithm
     }
 
-    pub(crate) fn encoding(&self) -> &EncodingKey {
-        &self.encoding
+    /// Whether signatures are HMAC tags (cheap to verify) rather than asymmetric signatures.
+    pub(crate) fn is_hmac(&self) -> bool {
+        self.hmac.is_some()
     }
 
-    pub(crate) fn decoding(&self) -> &DecodingKey {
-        &self.decoding
+    /// The base64url signature of `message`.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<String, String> {
+        match &self.hmac {
+            Some(hmac) => {
+                let mut tag = [0u8; MAX_TAG];
+                let length = hmac.tag(message, &mut tag);
+                Ok(URL_SAFE_NO_PAD.encode(&tag[..length]))
+            }
+            None => jsonwebtoken::crypto::sign(message, &self.encoding, self.algorithm)
+                .map_err(|error| error.to_string()),
+        }
     }
 
-    /// Signs and verifies a probe message, so that a malformed or mismatched key fails now.
+    /// Whether `signature` (base64url, unpadded, as in the token) signs `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &str) -> bool {
+        match &self.hmac {
+            Some(hmac) => {
+                // A signature longer than any tag cannot match; decoding refuses it.
+                let mut tag = [0u8; MAX_TAG];
+                match URL_SAFE_NO_PAD.decode_slice(signature, &mut tag) {
+                    Ok(length) => hmac.verify(message, &tag[..length]),
+                    Err(_) => false,
+                }
+            }
+            None => matches!(
+                jsonwebtoken::crypto::verify(signature, message, &self.decoding, self.algorithm),
+                Ok(true)
+            ),
+        }
+    }
+
+    /// Signs and verifies a probe message, so that a malformed or mismatched
+    /// key fails now; for HMAC, also checks the keyed state against jsonwebtoken.
     fn check(&self) -> Result<(), ConfigError> {
         const PROBE: &[u8] = b"eyJhbGciOiJub25lIn0.eyJwcm9iZSI6dHJ1ZX0";
         let invalid = |reason: String| ConfigError::InvalidKey(self.algorithm, reason);
         let signature = jsonwebtoken::crypto::sign(PROBE, &self.encoding, self.algorithm)
             .map_err(|error| invalid(error.to_string()))?;
         match jsonwebtoken::crypto::verify(&signature, PROBE, &self.decoding, self.algorithm) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(invalid(
-                "the verifying key does not match the signing key".into(),
-            )),
-            Err(error) => Err(invalid(error.to_string())),
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(invalid(
+                    "the verifying key does not match the signing key".into(),
+                ))
+            }
+            Err(error) => return Err(invalid(error.to_string())),
         }
+        if self.hmac.is_some()
+            && (self.sign(PROBE).ok().as_deref() != Some(signature.as_str())
+                || !self.verify(PROBE, &signature))
+        {
+            return Err(invalid("the HMAC state disagrees with jsonwebtoken".into()));
+        }
+        Ok(())
     }
 }

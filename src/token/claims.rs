@@ -142,7 +142,7 @@ pub(crate) enum StringClaim {
 }
 
 /// The payload as read in one pass, before the rules are applied.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RawClaims {
     pub(crate) token_type: StringClaim,
     pub(crate) jti: StringClaim,

@@ -33,6 +33,7 @@
 //! );
 //! ```
 
+mod cache;
 mod claims;
 mod codec;
 mod jti;

@@ -790,3 +790,47 @@ fn expiry_takes_precedence_over_later_checks_except_when_allowed() {
             .expired
     );
 }
+
+#[test]
+fn cached_asymmetric_tokens_still_follow_every_rule() {
+    let config = JwtConfig::simplejwt_guide("unused").with_key_pair(
+        Algorithm::ES256,
+        fixture("ec256_private.pem"),
+        fixture("ec256_public.pem"),
+    );
+    let (codec, clock) = setup(config);
+    let pair = codec.mint_pair("1", &Map::new()).unwrap();
+    assert!(codec.verify(&pair.access.token, ACCESS).is_ok());
+    assert!(
+        codec.verify(&pair.access.token, ACCESS).is_ok(),
+        "a cache hit"
+    );
+    assert_eq!(
+        codec.verify(&pair.access.token, REFRESH),
+        Err(TokenError::WrongType),
+        "types are checked on hits"
+    );
+    let mut tampered = pair.access.token.clone();
+    tampered.pop();
+    tampered.push(if pair.access.token.ends_with('A') {
+        'B'
+    } else {
+        'A'
+    });
+    assert_eq!(
+        codec.verify(&tampered, ACCESS),
+        Err(TokenError::Invalid),
+        "another token is another key"
+    );
+    clock.advance(Duration::from_secs(7200));
+    assert_eq!(
+        codec.verify(&pair.access.token, ACCESS),
+        Err(TokenError::Expired),
+        "expiry is checked on hits"
+    );
+    codec.forget_verified_tokens();
+    assert_eq!(
+        codec.verify(&pair.access.token, ACCESS),
+        Err(TokenError::Expired)
+    );
+}
