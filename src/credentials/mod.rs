@@ -31,7 +31,7 @@ mod sqlite;
 mod users;
 
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
-pub use password::{HashError, PasswordHasher};
+pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;
 pub use users::{CreateUserError, MemoryUserStore, User, UserStore};

@@ -94,8 +94,8 @@ impl PasswordHasher {
     /// Whether `password` matches `stored` (argon2 PHC or Django `pbkdf2_sha256`).
     /// Anything unparsable is a mismatch.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
-        if let Some(django) = stored.strip_prefix("pbkdf2_sha256$") {
-            return verify_django_pbkdf2(password, django);
+        if stored.starts_with("pbkdf2_sha256$") {
+            return DjangoHash::parse(stored).is_some_and(|hash| hash.matches(password));
         }
         match PasswordHash::new(stored) {
             // The parameters come from the stored string, so older hashes keep working.
@@ -119,34 +119,60 @@ impl PasswordHasher {
     }
 }
 
-/// Django's `pbkdf2_sha256$<iterations>$<salt>$<base64(sha256 pbkdf2)>`, without the prefix.
-pub(crate) fn verify_django_pbkdf2(password: &str, encoded: &str) -> bool {
-    let mut parts = encoded.split('$');
-    let (Some(iterations), Some(salt), Some(expected), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let Ok(iterations) = iterations.parse::<u32>() else {
-        return false;
-    };
-    if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS {
-        return false;
+/// A parsed Django `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` string.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::DjangoHash;
+///
+/// let parsed = DjangoHash::parse("pbkdf2_sha256$1000$salt$Wp17OTmLyqhvk3xiOEpEL5jrZUdo/AWI5gvNyp7S7mc=").unwrap();
+/// assert_eq!((parsed.iterations, parsed.salt), (1000, "salt"));
+/// assert!(DjangoHash::parse("pbkdf2_sha256$0$salt$AAAA").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DjangoHash<'a> {
+    /// PBKDF2 iterations (1 to 10 000 000).
+    pub iterations: u32,
+    /// The salt, as text.
+    pub salt: &'a str,
+    /// The 32-byte derived key.
+    pub hash: [u8; 32],
+}
+
+impl<'a> DjangoHash<'a> {
+    /// Parses a stored hash; anything malformed, or with an iteration count
+    /// of 0 or above 10 000 000, is `None`.
+    pub fn parse(stored: &'a str) -> Option<Self> {
+        let mut parts = stored.strip_prefix("pbkdf2_sha256$")?.split('$');
+        let (Some(iterations), Some(salt), Some(hash), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let iterations = iterations
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PBKDF2_ITERATIONS).contains(n))?;
+        let decoded = STANDARD.decode(hash).ok()?;
+        Some(DjangoHash {
+            iterations,
+            salt,
+            hash: decoded.try_into().ok()?,
+        })
     }
-    let Ok(expected) = STANDARD.decode(expected) else {
-        return false;
-    };
-    if expected.len() != 32 {
-        return false;
+
+    /// Whether `password` derives this hash (compared in constant time).
+    pub fn matches(&self, password: &str) -> bool {
+        let mut derived = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            password.as_bytes(),
+            self.salt.as_bytes(),
+            self.iterations,
+            &mut derived,
+        );
+        derived.ct_eq(&self.hash).into()
     }
-    let mut derived = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-        password.as_bytes(),
-        salt.as_bytes(),
-        iterations,
-        &mut derived,
-    );
-    derived.ct_eq(&expected).into()
 }
 
 #[cfg(test)]

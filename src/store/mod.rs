@@ -165,6 +165,7 @@ pub enum TokenState {
 
 impl TokenState {
     /// The state a backend stored as text (`None`: no record).
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
     pub(crate) fn from_stored(state: Option<&str>) -> Result<Self, StoreError> {
         match state {
             None => Ok(TokenState::Unknown),

@@ -4,7 +4,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::cache::VerifiedCache;
@@ -44,8 +43,6 @@ struct CodecInner {
     keys: KeyPair,
     /// The base64url header every minted token starts with.
     header: String,
-    /// The only `alg` header value accepted.
-    algorithm_name: String,
     names: ClaimNames,
     access_lifetime: u64,
     refresh_lifetime: u64,
@@ -102,27 +99,6 @@ pub struct VerifiedToken {
 #[error("token signing failed: {0}")]
 pub struct SignError(String);
 
-/// The JOSE header fields jsonwebtoken reads, with the same types.
-/// Only `alg` has a meaning here; the others are type-checked and ignored
-/// (`kid`, `jku`, `x5u`, `jwk` never choose a key).
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct JoseHeader {
-    alg: String,
-    typ: Option<String>,
-    cty: Option<String>,
-    jku: Option<String>,
-    kid: Option<String>,
-    x5u: Option<String>,
-    x5c: Option<Vec<String>>,
-    x5t: Option<String>,
-    #[serde(rename = "x5t#S256")]
-    x5t_s256: Option<String>,
-    crit: Option<Vec<String>>,
-    url: Option<String>,
-    nonce: Option<String>,
-}
-
 impl TokenCodec {
     /// Checks `config`, parses its keys and reads time from the system clock.
     pub fn new(config: &JwtConfig) -> Result<Self, ConfigError> {
@@ -165,7 +141,6 @@ impl TokenCodec {
             inner: Arc::new(CodecInner {
                 keys,
                 header: URL_SAFE_NO_PAD.encode(header),
-                algorithm_name,
                 names: ClaimNames {
                     token_type: config.token_type_claim.clone(),
                     jti: config.jti_claim.clone(),
@@ -348,6 +323,44 @@ impl TokenCodec {
         Ok(VerifiedToken { claims, expired })
     }
 
+    /// The header and signature checks of [`verify`](Self::verify) and the
+    /// parse of its payload (duplicate claim names refused), with no claim
+    /// rule applied: the claims exactly as signed. For tests and the
+    /// differential fuzz target against jsonwebtoken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let token = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
+    /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
+    /// ```
+    pub fn decode_unvalidated(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
+        let inner = &*self.inner;
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Invalid);
+        };
+        self.check_header(header)?;
+        let message = &token[..header.len() + 1 + payload.len()];
+        if !inner.keys.verify(message.as_bytes(), signature) {
+            return Err(TokenError::Invalid);
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
+        inner
+            .names
+            .parse(&payload)
+            .map_err(|_| TokenError::Invalid)?;
+        serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)
+    }
+
     /// Every check. An expired token is "Token is expired" at the reference's
     /// point in the order of checks, or with `allow_expired` is reported
     /// beside the claims once every other check passed.
@@ -396,8 +409,12 @@ impl TokenCodec {
         let bytes = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| TokenError::Invalid)?;
-        let header: JoseHeader = serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
-        if header.alg != self.inner.algorithm_name {
+        // Any other header is read exactly as jsonwebtoken reads it; only its
+        // `alg` matters, and it must be the configured one (`kid`, `jku`,
+        // `x5u`, `jwk` never choose a key).
+        let header: jsonwebtoken::Header =
+            serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+        if header.alg != self.inner.keys.algorithm() {
             return Err(TokenError::Invalid);
         }
         Ok(())
