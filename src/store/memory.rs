@@ -37,17 +37,22 @@ pub struct MemoryTokenStore {
     hasher: RandomState,
 }
 
+/// One shard's records. Our `jti`s (32 lowercase hex digits) are kept as
+/// 16-byte keys; any other `jti` (a foreign token's) as text. Subjects and
+/// families are kept as keyed 64-bit hashes: a record is then 64 bytes, and
+/// a million outstanding refresh tokens fit in about 130 MiB.
 #[derive(Debug, Default)]
 struct Shard {
-    records: HashMap<String, Record>,
-    /// Family id → the `jti`s in it.
-    families: HashMap<String, Vec<String>>,
+    hex: HashMap<u128, Record>,
+    text: HashMap<Box<str>, Record>,
 }
 
 #[derive(Debug)]
 struct Record {
-    subject: String,
-    family: String,
+    /// Keyed hash of the family's first `jti`.
+    family: u64,
+    /// Keyed hash of the subject.
+    subject: u64,
     expires_at: u64,
     state: State,
 }
@@ -55,11 +60,33 @@ struct Record {
 #[derive(Debug)]
 enum State {
     Active,
-    Used {
-        successor_token: String,
-        rotated_at: u64,
-    },
+    Used(Box<Used>),
     Blacklisted,
+}
+
+#[derive(Debug)]
+struct Used {
+    successor_token: Box<str>,
+    rotated_at: u64,
+}
+
+/// A `jti` as a key of the shard's maps.
+enum Key<'a> {
+    Hex(u128),
+    Text(&'a str),
+}
+
+impl<'a> Key<'a> {
+    fn of(jti: &'a str) -> Self {
+        let hex = jti.len() == 32
+            && jti
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        match hex.then(|| u128::from_str_radix(jti, 16).ok()).flatten() {
+            Some(value) => Key::Hex(value),
+            None => Key::Text(jti),
+        }
+    }
 }
 
 impl Default for MemoryTokenStore {
@@ -77,102 +104,148 @@ impl MemoryTokenStore {
         }
     }
 
+    fn hash(&self, text: &str) -> u64 {
+        self.hasher.hash_one(text)
+    }
+
     fn shard(&self, subject: &str) -> MutexGuard<'_, Shard> {
-        let index = (self.hasher.hash_one(subject) % SHARDS as u64) as usize;
-        // A poisoned lock means a panic mid-update elsewhere; the map itself is
+        let index = (self.hash(subject) % SHARDS as u64) as usize;
+        // A poisoned lock means a panic mid-update elsewhere; the maps are
         // still consistent (every update is a single insert or field write).
         self.shards[index]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// The record of `token` (subject and family hashed).
+    fn record_of(&self, token: &RecordedToken, family: &str, state: State) -> Record {
+        Record {
+            family: self.hash(family),
+            subject: self.hash(&token.subject),
+            expires_at: token.expires_at,
+            state,
+        }
+    }
+
+    /// Number of records held (for tests and measurements).
+    #[doc(hidden)]
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                let shard = shard
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                shard.hex.len() + shard.text.len()
+            })
+            .sum()
+    }
+
+    /// Whether the store holds no record.
+    #[doc(hidden)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Shard {
-    fn insert(&mut self, token: RecordedToken, family: String, state: State) {
-        self.families
-            .entry(family.clone())
-            .or_default()
-            .push(token.jti.clone());
-        self.records.insert(
-            token.jti,
-            Record {
-                subject: token.subject,
-                family,
-                expires_at: token.expires_at,
-                state,
-            },
-        );
+    fn get(&self, jti: &str) -> Option<&Record> {
+        match Key::of(jti) {
+            Key::Hex(key) => self.hex.get(&key),
+            Key::Text(key) => self.text.get(key),
+        }
     }
 
-    fn revoke_family(&mut self, family: &str) -> u64 {
+    fn get_mut(&mut self, jti: &str) -> Option<&mut Record> {
+        match Key::of(jti) {
+            Key::Hex(key) => self.hex.get_mut(&key),
+            Key::Text(key) => self.text.get_mut(key),
+        }
+    }
+
+    fn insert(&mut self, jti: &str, record: Record) {
+        match Key::of(jti) {
+            Key::Hex(key) => self.hex.insert(key, record),
+            Key::Text(key) => self.text.insert(key.into(), record),
+        };
+    }
+
+    fn records_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+        self.hex.values_mut().chain(self.text.values_mut())
+    }
+
+    /// Blacklists every record of the family; reuse is rare, so a scan of
+    /// the shard is cheaper than an index kept on every rotation.
+    fn revoke_family(&mut self, family: u64) -> u64 {
         let mut revoked = 0;
-        for jti in self.families.get(family).into_iter().flatten() {
-            if let Some(record) = self.records.get_mut(jti) {
-                if !matches!(record.state, State::Blacklisted) {
-                    record.state = State::Blacklisted;
-                    revoked += 1;
-                }
+        for record in self.records_mut().filter(|record| record.family == family) {
+            if !matches!(record.state, State::Blacklisted) {
+                record.state = State::Blacklisted;
+                revoked += 1;
             }
         }
         revoked
     }
 
-    fn rotate(&mut self, rotation: Rotation, now: u64) -> RotationOutcome {
+    fn rotate(
+        &mut self,
+        store: &MemoryTokenStore,
+        rotation: Rotation,
+        now: u64,
+    ) -> RotationOutcome {
         let Rotation {
             presented,
             successor,
             successor_token,
             rules,
         } = rotation;
-        let stored = self
-            .records
-            .get(&presented.jti)
-            .map(|record| match &record.state {
-                State::Active => Stored::Active,
-                State::Used {
-                    successor_token,
-                    rotated_at,
-                } => Stored::Used {
-                    successor_token,
-                    rotated_at: *rotated_at,
-                },
-                State::Blacklisted => Stored::Blacklisted,
-            });
+        let stored = self.get(&presented.jti).map(|record| match &record.state {
+            State::Active => Stored::Active,
+            State::Used(used) => Stored::Used {
+                successor_token: &used.successor_token,
+                rotated_at: used.rotated_at,
+            },
+            State::Blacklisted => Stored::Blacklisted,
+        });
         match next_step(stored, &rules, now) {
             Step::Refuse(refusal) => RotationOutcome::Refused(refusal),
             Step::Replay(successor_token) => RotationOutcome::Replayed { successor_token },
             Step::Reuse { revoke_family } => {
-                let family = self
-                    .records
-                    .get(&presented.jti)
-                    .map(|record| record.family.clone())
-                    .unwrap_or_default();
                 let mut revoked = 0;
-                if let Some(record) = self.records.get_mut(&presented.jti) {
+                let mut family = 0;
+                if let Some(record) = self.get_mut(&presented.jti) {
                     record.state = State::Blacklisted;
+                    family = record.family;
                 }
                 if revoke_family {
-                    revoked = self.revoke_family(&family);
+                    revoked = self.revoke_family(family);
                 }
-                warn_reuse(&presented.jti, &presented.subject, &family, revoked);
+                warn_reuse(
+                    &presented.jti,
+                    &presented.subject,
+                    &format!("{family:016x}"),
+                    revoked,
+                );
                 RotationOutcome::Refused(Refusal::Reused)
             }
             step @ (Step::AdoptAndRotate | Step::Rotate) => {
                 if step == Step::AdoptAndRotate {
-                    let family = presented.jti.clone();
-                    self.insert(presented.clone(), family, State::Active);
+                    let record = store.record_of(&presented, &presented.jti, State::Active);
+                    self.insert(&presented.jti, record);
                 }
-                let Some(record) = self.records.get_mut(&presented.jti) else {
+                let Some(record) = self.get_mut(&presented.jti) else {
                     return RotationOutcome::Refused(Refusal::Unrecorded);
                 };
-                let family = record.family.clone();
+                let family = record.family;
                 if rules.blacklist_after_rotation {
-                    record.state = State::Used {
-                        successor_token,
+                    record.state = State::Used(Box::new(Used {
+                        successor_token: successor_token.into(),
                         rotated_at: now,
-                    };
+                    }));
                 }
-                self.insert(successor, family, State::Active);
+                let mut successor_record = store.record_of(&successor, "", State::Active);
+                successor_record.family = family;
+                self.insert(&successor.jti, successor_record);
                 RotationOutcome::Rotated
             }
         }
@@ -181,9 +254,8 @@ impl Shard {
 
 impl TokenStore for MemoryTokenStore {
     fn record(&self, token: RecordedToken) -> BoxFuture<'_, Result<(), StoreError>> {
-        let mut shard = self.shard(&token.subject);
-        let family = token.jti.clone();
-        shard.insert(token, family, State::Active);
+        let record = self.record_of(&token, &token.jti, State::Active);
+        self.shard(&token.subject).insert(&token.jti, record);
         Box::pin(async { Ok(()) })
     }
 
@@ -195,7 +267,7 @@ impl TokenStore for MemoryTokenStore {
         let outcome = {
             let mut shard = self.shard(&rotation.presented.subject);
             let now = clock.now();
-            shard.rotate(rotation, now)
+            shard.rotate(self, rotation, now)
         };
         Box::pin(async move { Ok(outcome) })
     }
@@ -205,17 +277,17 @@ impl TokenStore for MemoryTokenStore {
         token: RecordedToken,
     ) -> BoxFuture<'_, Result<BlacklistOutcome, StoreError>> {
         let mut shard = self.shard(&token.subject);
-        let outcome = match shard.records.get_mut(&token.jti) {
+        let outcome = match shard.get_mut(&token.jti) {
             Some(record) => match record.state {
                 State::Active => {
                     record.state = State::Blacklisted;
                     BlacklistOutcome::Blacklisted
                 }
-                State::Used { .. } | State::Blacklisted => BlacklistOutcome::AlreadyBlacklisted,
+                State::Used(_) | State::Blacklisted => BlacklistOutcome::AlreadyBlacklisted,
             },
             None => {
-                let family = token.jti.clone();
-                shard.insert(token, family, State::Blacklisted);
+                let record = self.record_of(&token, &token.jti, State::Blacklisted);
+                shard.insert(&token.jti, record);
                 BlacklistOutcome::Blacklisted
             }
         };
@@ -227,21 +299,27 @@ impl TokenStore for MemoryTokenStore {
         subject: &'a str,
         jti: &'a str,
     ) -> BoxFuture<'a, Result<TokenState, StoreError>> {
+        let subject_hash = self.hash(subject);
         let shard = self.shard(subject);
-        let state = match shard.records.get(jti).map(|record| &record.state) {
+        let state = match shard
+            .get(jti)
+            .filter(|record| record.subject == subject_hash)
+            .map(|record| &record.state)
+        {
             None => TokenState::Unknown,
             Some(State::Active) => TokenState::Active,
-            Some(State::Used { .. }) => TokenState::Used,
+            Some(State::Used(_)) => TokenState::Used,
             Some(State::Blacklisted) => TokenState::Blacklisted,
         };
         Box::pin(async move { Ok(state) })
     }
 
     fn revoke_subject<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let subject_hash = self.hash(subject);
         let mut shard = self.shard(subject);
         let mut revoked = 0;
-        for record in shard.records.values_mut() {
-            if record.subject == subject && matches!(record.state, State::Active) {
+        for record in shard.records_mut() {
+            if record.subject == subject_hash && matches!(record.state, State::Active) {
                 record.state = State::Blacklisted;
                 revoked += 1;
             }
@@ -255,16 +333,12 @@ impl TokenStore for MemoryTokenStore {
             let mut shard = shard
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let Shard { records, families } = &mut *shard;
-            records.retain(|_, record| {
-                let keep = record.expires_at > now;
-                purged += u64::from(!keep);
-                keep
-            });
-            families.retain(|_, members| {
-                members.retain(|jti| records.contains_key(jti));
-                !members.is_empty()
-            });
+            let before = shard.hex.len() + shard.text.len();
+            shard.hex.retain(|_, record| record.expires_at > now);
+            shard.text.retain(|_, record| record.expires_at > now);
+            shard.hex.shrink_to_fit();
+            shard.text.shrink_to_fit();
+            purged += (before - shard.hex.len() - shard.text.len()) as u64;
         }
         Box::pin(async move { Ok(purged) })
     }
@@ -279,5 +353,22 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn conformance() {
         crate::store::conformance::run(Arc::new(MemoryTokenStore::new())).await;
+    }
+
+    #[test]
+    fn keys_of_our_jtis_and_foreign_ones_never_collide() {
+        assert!(matches!(
+            Key::of("0123456789abcdef0123456789abcdef"),
+            Key::Hex(_)
+        ));
+        for foreign in [
+            "0123456789ABCDEF0123456789ABCDEF",
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "j1",
+        ] {
+            assert!(matches!(Key::of(foreign), Key::Text(_)), "{foreign}");
+        }
+        assert_eq!(std::mem::size_of::<(u128, Record)>(), 64);
     }
 }
