@@ -1,6 +1,8 @@
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde::Deserialize;
 use serde::Deserializer;
 use serde_json::{Map, Value};
 
@@ -196,10 +198,10 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawClaims, A::Error> {
         let mut claims = RawClaims::default();
-        while let Some(name) = map.next_key::<String>()? {
-            match name.as_str() {
+        while let Some(ClaimName(name)) = map.next_key::<ClaimName<'de>>()? {
+            match &*name {
                 "exp" | "iat" | "nbf" => {
-                    let slot = match name.as_str() {
+                    let slot = match &*name {
                         "exp" => &mut claims.exp,
                         "iat" => &mut claims.iat,
                         _ => &mut claims.nbf,
@@ -229,13 +231,45 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_> {
                 }
                 _ => {
                     let value = map.next_value::<Value>()?;
-                    if claims.extra.insert(name, value).is_some() {
+                    if claims.extra.insert(name.into_owned(), value).is_some() {
                         return Err(de::Error::custom("duplicate claim"));
                     }
                 }
             }
         }
         Ok(claims)
+    }
+}
+
+/// A claim name, borrowed from the payload when it has no escapes: the
+/// standard claims are matched without allocating.
+struct ClaimName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for ClaimName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = ClaimName<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a claim name")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Borrowed(name)))
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Owned(name.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, name: String) -> Result<Self::Value, E> {
+                Ok(ClaimName(Cow::Owned(name)))
+            }
+        }
+
+        deserializer.deserialize_str(NameVisitor)
     }
 }
 

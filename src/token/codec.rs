@@ -388,13 +388,9 @@ impl TokenCodec {
         if !inner.keys.verify(message.as_bytes(), signature) {
             return Err(TokenError::Invalid);
         }
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| TokenError::Invalid)?;
-        let raw = inner
-            .names
-            .parse(&payload)
-            .map_err(|_| TokenError::Invalid)?;
+        let raw = decode_payload(payload, |json| {
+            inner.names.parse(json).map_err(|_| TokenError::Invalid)
+        })?;
         if let Some(cache) = &inner.cache {
             cache.insert(token, &raw, self.now());
         }
@@ -482,6 +478,27 @@ impl TokenCodec {
             extra: raw.extra,
         };
         Ok((claims, expired))
+    }
+}
+
+/// Decodes a base64url payload and hands its JSON to `parse`: on the stack
+/// for payloads of the usual size, on the heap beyond.
+fn decode_payload<T>(
+    payload: &str,
+    parse: impl FnOnce(&[u8]) -> Result<T, TokenError>,
+) -> Result<T, TokenError> {
+    const STACK: usize = 1024;
+    if payload.len() / 4 * 3 + 3 <= STACK {
+        let mut buffer = [0u8; STACK];
+        let length = URL_SAFE_NO_PAD
+            .decode_slice(payload, &mut buffer)
+            .map_err(|_| TokenError::Invalid)?;
+        parse(&buffer[..length])
+    } else {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
+        parse(&bytes)
     }
 }
 

@@ -1,0 +1,233 @@
+//! Verify and mint, ours against `jsonwebtoken` and `jwt-simple` in the same run.
+//!
+//! `cargo bench --bench verify`. Every implementation verifies the same
+//! token of the contract's shape (`token_type`, `exp`, `iat`, `jti`,
+//! `user_id`), minted by us, with signature and expiry checked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use jwt_simple::prelude::{ECDSAP256PublicKeyLike, EdDSAPublicKeyLike, MACLike, RSAPublicKeyLike};
+use serde::{Deserialize, Serialize};
+use tower_simplejwt::clock::SystemClock;
+use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
+use tower_simplejwt::Algorithm;
+
+const SECRET: &str = "benchmark-secret-of-a-sensible-length";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ContractClaims {
+    token_type: String,
+    exp: u64,
+    iat: u64,
+    jti: String,
+    user_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JwtSimpleCustom {
+    token_type: String,
+    user_id: String,
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn codec(config: &JwtConfig) -> TokenCodec {
+    TokenCodec::with_clock(config, Arc::new(SystemClock)).unwrap()
+}
+
+fn jsonwebtoken_validation(algorithm: Algorithm) -> jsonwebtoken::Validation {
+    jsonwebtoken::Validation::new(algorithm)
+}
+
+fn hs256(c: &mut Criterion) {
+    let ours = codec(&JwtConfig::simplejwt_guide(SECRET));
+    let pair = ours.mint_pair("1", &serde_json::Map::new()).unwrap();
+    let token = pair.access.token.clone();
+    let decoding = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let encoding = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+    let validation = jsonwebtoken_validation(Algorithm::HS256);
+    let simple = jwt_simple::prelude::HS256Key::from_bytes(SECRET.as_bytes());
+
+    let mut group = c.benchmark_group("verify HS256");
+    group.bench_function("tower-simplejwt", |b| {
+        b.iter(|| {
+            ours.verify(
+                std::hint::black_box(&token),
+                Expected::Kind(TokenKind::Access),
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("jsonwebtoken::decode", |b| {
+        b.iter(|| {
+            jsonwebtoken::decode::<ContractClaims>(
+                std::hint::black_box(&token),
+                &decoding,
+                &validation,
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("jwt-simple", |b| {
+        b.iter(|| {
+            simple
+                .verify_token::<JwtSimpleCustom>(std::hint::black_box(&token), None)
+                .unwrap()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("mint HS256 access token");
+    group.bench_function("tower-simplejwt", |b| {
+        b.iter(|| ours.mint_access_from(&pair.refresh.claims).unwrap())
+    });
+    let header = jsonwebtoken::Header::new(Algorithm::HS256);
+    group.bench_function("jsonwebtoken::encode", |b| {
+        b.iter(|| {
+            let claims = ContractClaims {
+                token_type: "access".into(),
+                exp: 1_900_000_000,
+                iat: 1_800_000_000,
+                jti: format!("{:032x}", rand::random::<u128>()),
+                user_id: "1".into(),
+            };
+            jsonwebtoken::encode(&header, &claims, &encoding).unwrap()
+        })
+    });
+    group.bench_function("jwt-simple", |b| {
+        b.iter(|| {
+            let custom = JwtSimpleCustom {
+                token_type: "access".into(),
+                user_id: "1".into(),
+            };
+            let claims = jwt_simple::prelude::Claims::with_custom_claims(
+                custom,
+                jwt_simple::prelude::Duration::from_hours(2),
+            )
+            .with_jwt_id(format!("{:032x}", rand::random::<u128>()));
+            simple.authenticate(claims).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn asymmetric(c: &mut Criterion) {
+    for (algorithm, key) in [
+        (Algorithm::ES256, "ec256"),
+        (Algorithm::EdDSA, "ed25519"),
+        (Algorithm::RS256, "rsa"),
+    ] {
+        let (private, public) = (
+            fixture(&format!("{key}_private.pem")),
+            fixture(&format!("{key}_public.pem")),
+        );
+        let config = JwtConfig::simplejwt_guide("unused").with_key_pair(
+            algorithm,
+            private.clone(),
+            public.clone(),
+        );
+        let cached = codec(&config);
+        let mut uncached_config = config.clone();
+        uncached_config.verified_token_cache_capacity = 0;
+        let uncached = codec(&uncached_config);
+        let token = cached
+            .mint_pair("1", &serde_json::Map::new())
+            .unwrap()
+            .access
+            .token;
+        let decoding = match algorithm {
+            Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(public.as_bytes()),
+            Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_pem(public.as_bytes()),
+            _ => jsonwebtoken::DecodingKey::from_rsa_pem(public.as_bytes()),
+        }
+        .unwrap();
+        let validation = jsonwebtoken_validation(algorithm);
+
+        let mut group = c.benchmark_group(format!("verify {algorithm:?}"));
+        group.bench_function(BenchmarkId::new("tower-simplejwt", "no cache"), |b| {
+            b.iter(|| {
+                uncached
+                    .verify(
+                        std::hint::black_box(&token),
+                        Expected::Kind(TokenKind::Access),
+                    )
+                    .unwrap()
+            })
+        });
+        group.bench_function(
+            BenchmarkId::new("tower-simplejwt", "repeated token, cache"),
+            |b| {
+                b.iter(|| {
+                    cached
+                        .verify(
+                            std::hint::black_box(&token),
+                            Expected::Kind(TokenKind::Access),
+                        )
+                        .unwrap()
+                })
+            },
+        );
+        group.bench_function("jsonwebtoken::decode", |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<ContractClaims>(
+                    std::hint::black_box(&token),
+                    &decoding,
+                    &validation,
+                )
+                .unwrap()
+            })
+        });
+        match algorithm {
+            Algorithm::ES256 => {
+                let key = jwt_simple::prelude::ES256KeyPair::from_pem(&private)
+                    .unwrap()
+                    .public_key();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        key.verify_token::<JwtSimpleCustom>(std::hint::black_box(&token), None)
+                            .unwrap()
+                    })
+                });
+            }
+            Algorithm::EdDSA => {
+                let key = jwt_simple::prelude::Ed25519KeyPair::from_pem(&private)
+                    .unwrap()
+                    .public_key();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        key.verify_token::<JwtSimpleCustom>(std::hint::black_box(&token), None)
+                            .unwrap()
+                    })
+                });
+            }
+            _ => {
+                let key = jwt_simple::prelude::RS256KeyPair::from_pem(&private)
+                    .unwrap()
+                    .public_key();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        key.verify_token::<JwtSimpleCustom>(std::hint::black_box(&token), None)
+                            .unwrap()
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = hs256, asymmetric
+}
+criterion_main!(benches);
