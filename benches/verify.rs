@@ -225,9 +225,67 @@ fn asymmetric(c: &mut Criterion) {
     }
 }
 
+/// One request through `AuthLayer` (in-memory users) against the same inner service alone.
+fn auth_layer(c: &mut Criterion) {
+    use std::convert::Infallible;
+    use tower::{Layer, Service, ServiceExt};
+    use tower_simplejwt::auth::AuthLayer;
+    use tower_simplejwt::credentials::{
+        MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let users = MemoryUserStore::new();
+    runtime
+        .block_on(users.create("alice", "unused", true))
+        .unwrap();
+    let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+        .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
+        .build()
+        .unwrap();
+    let token = jwt
+        .codec()
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token;
+    let authorization = http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    let inner = tower::service_fn(
+        |_: http::Request<http_body_util::Empty<bytes::Bytes>>| async {
+            Ok::<_, Infallible>(http::Response::new(
+                http_body_util::Empty::<bytes::Bytes>::new(),
+            ))
+        },
+    );
+    let protected = AuthLayer::new(jwt).layer(inner);
+    let request = || {
+        let mut request = http::Request::new(http_body_util::Empty::new());
+        request
+            .headers_mut()
+            .insert("authorization", authorization.clone());
+        request
+    };
+    let mut group = c.benchmark_group("one request");
+    group.bench_function("inner service alone", |b| {
+        b.iter(|| runtime.block_on(inner.clone().oneshot(request())).unwrap())
+    });
+    group.bench_function("through AuthLayer", |b| {
+        b.iter(|| {
+            let mut service = protected.clone();
+            runtime.block_on(async move {
+                service.ready().await.unwrap();
+                service.call(request()).await.unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = hs256, asymmetric
+    targets = hs256, asymmetric, auth_layer
 }
 criterion_main!(benches);

@@ -1,4 +1,4 @@
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -164,8 +164,9 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let jwt = self.jwt.clone();
+        let jwt_for_issued = self.jwt.clone();
         let grpc = is_grpc(request.headers());
-        let authentication = match self.verdict(&request) {
+        let mut authentication = match self.verdict(&request) {
             Verdict::Refuse(error) => {
                 tracing::debug!(%error, path = %request.uri().path(), "request refused");
                 return ResponseFuture::refused(render(&error, grpc));
@@ -185,6 +186,32 @@ where
                 refresh_token,
             } => Box::pin(async move { auto_refresh(&jwt, &expired, &refresh_token).await }),
         };
+        // A store in memory answers at once: then the request goes straight
+        // to the inner service that poll_ready made ready, with no clone and
+        // no state machine. (Polling with a no-op waker first is fine: a
+        // pending future registers the real waker when polled again.)
+        let mut no_op = Context::from_waker(Waker::noop());
+        if let Poll::Ready(outcome) = authentication.as_mut().poll(&mut no_op) {
+            return match outcome {
+                Ok(Authenticated {
+                    subject,
+                    claims,
+                    issued,
+                }) => {
+                    let mut request = request;
+                    request.extensions_mut().insert(claims);
+                    request.extensions_mut().insert(subject);
+                    ResponseFuture::inner(
+                        self.inner.call(request),
+                        issued.map(|issued| (issued, jwt_for_issued)),
+                    )
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "request refused");
+                    ResponseFuture::refused(render(&error, grpc))
+                }
+            };
+        }
         // The inner service was made ready by poll_ready: keep that one for
         // this request and leave a fresh clone in its place.
         let clone = self.inner.clone();

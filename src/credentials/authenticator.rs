@@ -170,6 +170,6 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
     }
 
     fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
-        Box::pin(async move { Ok(self.users.find_by_id(id).await?.map(Subject::from)) })
+        self.users.find_subject(id)
     }
 }

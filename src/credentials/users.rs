@@ -1,6 +1,7 @@
 use std::fmt;
 use std::sync::Mutex;
 
+use super::Subject;
 use crate::store::{BoxFuture, StoreError};
 
 /// A user account as a [`UserStore`] keeps it.
@@ -74,6 +75,16 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     /// The user with this id (the user id claim of a token).
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
 
+    /// The subject with this id: the user without its password hash. The
+    /// authentication layer calls it on every request; stores that can build
+    /// it without copying the hash should.
+    fn find_subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        Box::pin(async move { Ok(self.find_by_id(id).await?.map(Subject::from)) })
+    }
+
     /// Adds a user; ids are given in creation order 1, 2, …
     fn create<'a>(
         &'a self,
@@ -118,6 +129,18 @@ impl UserStore for MemoryUserStore {
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
         let user = self.users().iter().find(|user| user.id == id).cloned();
         Box::pin(async move { Ok(user) })
+    }
+
+    fn find_subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        let subject = self
+            .users()
+            .iter()
+            .find(|user| user.id == id)
+            .map(|user| Subject::new(user.id.clone(), user.username.clone(), user.is_active));
+        Box::pin(async move { Ok(subject) })
     }
 
     fn create<'a>(
