@@ -269,7 +269,7 @@ fn auth_layer(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("one request");
     group.bench_function("inner service alone", |b| {
-        b.iter(|| runtime.block_on(inner.clone().oneshot(request())).unwrap())
+        b.iter(|| runtime.block_on(inner.oneshot(request())).unwrap())
     });
     group.bench_function("through AuthLayer", |b| {
         b.iter(|| {
