@@ -152,7 +152,10 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         .fallback(method_not_allowed)
         .layer(AuthLayer::new(jwt.clone()))
         .layer(middleware::map_response(allow_get));
-    let mut router = Router::new().route("/api/me/", me);
+    let mut router = Router::new()
+        .route("/api/me/", me)
+        .route("/", get(demo_page))
+        .route("/client.js", get(client_module));
     // The endpoints answer their own paths; the service they wrap is never reached there.
     let endpoints = TokenEndpointsLayer::new(jwt.clone()).layer(any(not_found));
     let paths = &jwt.config().paths;
@@ -182,6 +185,20 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
 /// `GET /api/me/`: who the access token belongs to.
 async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
     Json(json!({"username": subject.username}))
+}
+
+/// The demo page for frontend teams (`examples/frontend/index.html`).
+async fn demo_page() -> Response {
+    static_file("text/html; charset=utf-8", include_str!("../frontend/index.html"))
+}
+
+/// The frontend client module the demo page uses (`examples/frontend/client.js`).
+async fn client_module() -> Response {
+    static_file("text/javascript; charset=utf-8", include_str!("../frontend/client.js"))
+}
+
+fn static_file(content_type: &'static str, text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 async fn method_not_allowed(method: Method) -> Response {
