@@ -189,12 +189,18 @@ async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
 
 /// The demo page for frontend teams (`examples/frontend/index.html`).
 async fn demo_page() -> Response {
-    static_file("text/html; charset=utf-8", include_str!("../frontend/index.html"))
+    static_file(
+        "text/html; charset=utf-8",
+        include_str!("../frontend/index.html"),
+    )
 }
 
 /// The frontend client module the demo page uses (`examples/frontend/client.js`).
 async fn client_module() -> Response {
-    static_file("text/javascript; charset=utf-8", include_str!("../frontend/client.js"))
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../frontend/client.js"),
+    )
 }
 
 fn static_file(content_type: &'static str, text: &'static str) -> Response {

@@ -111,34 +111,7 @@ pub fn test_hasher() -> PasswordHasher {
 impl Server {
     /// A fresh database with the contract's users, served on a free port.
     pub async fn start() -> Server {
-        let dir = temp_dir("contract");
-        let database = format!("sqlite://{}", dir.join("server.sqlite3").display());
-        let server = Server::start_on(dir, database, ManualClock::new(START)).await;
-        let hasher = test_hasher();
-        let users = tower_simplejwt::credentials::SqliteUserStore::from_pool(server.pool.clone())
-            .await
-            .unwrap();
-        assert_eq!(
-            app::create_user(&users, &hasher, ALICE.0, ALICE.1, true)
-                .await
-                .unwrap(),
-            "1"
-        );
-        assert_eq!(
-            app::create_user(&users, &hasher, BOB.0, BOB.1, false)
-                .await
-                .unwrap(),
-            "2"
-        );
-        assert_eq!(
-            users
-                .create(CAROL.0, CAROL_DJANGO_HASH, true)
-                .await
-                .unwrap()
-                .id,
-            "3"
-        );
-        server
+        Server::start_configured(|_| {}).await
     }
 
     /// Serves the database at `database` (existing or not) with `clock`.
