@@ -58,8 +58,12 @@ pub struct JwtConfig {
     pub algorithm: Algorithm,
     /// `SIGNING_KEY`: the HMAC secret, or a PEM private key for asymmetric algorithms.
     pub signing_key: Secret,
-    /// `VERIFYING_KEY`: the PEM public key, required for asymmetric algorithms.
+    /// `VERIFYING_KEY`: the PEM public key for asymmetric algorithms
+    /// (derived from the private key when not given).
     pub verifying_key: Option<String>,
+    /// The `kid` of the signing key (**ours**). Asymmetric keys without one
+    /// get their RFC 7638 thumbprint; HMAC tokens carry a `kid` only when set.
+    pub key_id: Option<String>,
     /// `AUDIENCE`: put in minted tokens and required of verified ones when set.
     pub audience: Option<String>,
     /// `ISSUER`: put in minted tokens and required of verified ones when set.
@@ -106,6 +110,11 @@ pub struct JwtConfig {
     pub max_body_bytes: usize,
     /// Longest token accepted (default 8 KiB); longer ones are "Token is invalid" unread.
     pub max_token_bytes: usize,
+    /// How long clients may cache the JWKS (`Cache-Control: max-age`, default
+    /// 5 minutes). Keep it well below the time between adding a key as
+    /// verify-only and signing with it. Seconds in serde.
+    #[serde(with = "seconds")]
+    pub jwks_max_age: Duration,
     /// How many verified tokens to remember for asymmetric algorithms
     /// (RS*, PS*, ES*, EdDSA; default 10 000, 0 turns it off), so a token
     /// presented again skips its 35–90 µs signature check. Entries are keyed
@@ -156,6 +165,11 @@ pub struct EndpointPaths {
     pub verify: String,
     /// Log out a refresh token (default `/api/token/blacklist/`).
     pub blacklist: String,
+    /// The public keys as a JWK Set (default `/.well-known/jwks.json`).
+    pub jwks: String,
+    /// OpenID discovery, served when an issuer is configured (default
+    /// `/.well-known/openid-configuration`).
+    pub openid_configuration: String,
 }
 
 impl Default for EndpointPaths {
@@ -165,6 +179,8 @@ impl Default for EndpointPaths {
             refresh: "/api/token/refresh/".into(),
             verify: "/api/token/verify/".into(),
             blacklist: "/api/token/blacklist/".into(),
+            jwks: "/.well-known/jwks.json".into(),
+            openid_configuration: "/.well-known/openid-configuration".into(),
         }
     }
 }
@@ -408,6 +424,7 @@ impl Default for JwtConfig {
             algorithm: Algorithm::HS256,
             signing_key: Secret::default(),
             verifying_key: None,
+            key_id: None,
             audience: None,
             issuer: None,
             leeway: Duration::ZERO,
@@ -425,6 +442,7 @@ impl Default for JwtConfig {
             auto_refresh: AutoRefreshSettings::default(),
             max_body_bytes: 64 * 1024,
             max_token_bytes: 8 * 1024,
+            jwks_max_age: Duration::from_secs(300),
             verified_token_cache_capacity: 10_000,
         }
     }

@@ -4,11 +4,13 @@ use tower_layer::Layer;
 
 use crate::auth::{AuthLayer, AuthService};
 use crate::endpoint::{TokenEndpoints, TokenEndpointsLayer};
+use crate::jwks::{JwksLayer, JwksService};
 use crate::Jwt;
 
 /// The one-line bundle: answers `/api/token/`, `/api/token/refresh/`,
 /// `/api/token/verify/` and `/api/token/blacklist/` (paths from the
-/// configuration), and authenticates every other request with
+/// configuration), publishes the public keys at `/.well-known/jwks.json`,
+/// and authenticates every other request with
 /// [`AuthLayer`] before it reaches the wrapped service.
 ///
 /// # Examples
@@ -39,6 +41,7 @@ use crate::Jwt;
 /// ```
 #[derive(Debug, Clone)]
 pub struct JwtLayer {
+    jwks: JwksLayer,
     endpoints: TokenEndpointsLayer,
     auth: AuthLayer,
 }
@@ -47,6 +50,7 @@ impl JwtLayer {
     /// Token endpoints, and a valid access token required everywhere else.
     pub fn new(jwt: Jwt) -> Self {
         JwtLayer {
+            jwks: JwksLayer::new(jwt.clone()),
             endpoints: TokenEndpointsLayer::new(jwt.clone()),
             auth: AuthLayer::new(jwt),
         }
@@ -56,6 +60,7 @@ impl JwtLayer {
     /// unauthenticated (see [`AuthLayer::optional`]).
     pub fn optional_auth(jwt: Jwt) -> Self {
         JwtLayer {
+            jwks: JwksLayer::new(jwt.clone()),
             endpoints: TokenEndpointsLayer::new(jwt.clone()),
             auth: AuthLayer::optional(jwt),
         }
@@ -63,9 +68,10 @@ impl JwtLayer {
 }
 
 impl<S> Layer<S> for JwtLayer {
-    type Service = TokenEndpoints<AuthService<S>>;
+    type Service = JwksService<TokenEndpoints<AuthService<S>>>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        self.endpoints.layer(self.auth.layer(inner))
+        self.jwks
+            .layer(self.endpoints.layer(self.auth.layer(inner)))
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod grpc;
 pub mod issue;
+pub mod jwks;
 mod jwt;
 mod jwt_layer;
 pub mod keys;

@@ -22,8 +22,11 @@ use tower_simplejwt::credentials::{
 };
 use tower_simplejwt::endpoint::TokenEndpointsLayer;
 use tower_simplejwt::error::ApiError;
+use tower_simplejwt::jwks::JwksLayer;
+use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
 use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
+use tower_simplejwt::Algorithm;
 use tower_simplejwt::Jwt;
 
 /// How to build the app.
@@ -49,6 +52,44 @@ pub struct Options {
     pub auto_refresh: bool,
     /// Tokens in HttpOnly cookies, with CSRF protection on every route.
     pub cookies: bool,
+    /// Asymmetric signing: the algorithm, the PEM private key, extra PEM
+    /// public keys to verify with (rotation), and the issuer.
+    pub keys: KeyOptions,
+}
+
+/// Key material from the command line.
+#[derive(Clone, Default)]
+pub struct KeyOptions {
+    pub algorithm: Option<tower_simplejwt::Algorithm>,
+    pub signing_key_pem: Option<String>,
+    pub verifying_key_pems: Vec<String>,
+    pub issuer: Option<String>,
+}
+
+/// The key set of `options`: the signing key and the extra verifying keys.
+pub fn key_set(
+    options: &KeyOptions,
+) -> Result<Option<KeySet>, Box<dyn std::error::Error + Send + Sync>> {
+    let (Some(algorithm), Some(private)) = (options.algorithm, &options.signing_key_pem) else {
+        return Ok(None);
+    };
+    let signing = Key::from_pem(algorithm, Some(private), None)?;
+    let mut verifying = Vec::new();
+    for pem in &options.verifying_key_pems {
+        // The algorithm of each verifying key is read from its PEM's key type.
+        let key = [
+            algorithm,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+            Algorithm::RS256,
+        ]
+        .into_iter()
+        .find_map(|candidate| Key::from_pem(candidate, None, Some(pem)).ok())
+        .ok_or("a --verifying-key is not a PEM public key of a supported type")?;
+        verifying.push(key);
+    }
+    Ok(Some(KeySet::new(signing, verifying)?))
 }
 
 /// The built app and the pieces tests look into.
@@ -77,6 +118,15 @@ pub fn config(options: &Options) -> JwtConfig {
     }
     if options.cookies {
         config = config.with_cookies(CookieSettings::enabled());
+    }
+    if let (Some(algorithm), Some(private)) =
+        (options.keys.algorithm, &options.keys.signing_key_pem)
+    {
+        config.algorithm = algorithm;
+        config.signing_key = private.as_str().into();
+    }
+    if let Some(issuer) = &options.keys.issuer {
+        config = config.with_issuer(issuer.clone());
     }
     config.with_reuse(options.reuse_grace, options.reuse_policy)
 }
@@ -148,6 +198,9 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         ))
         .clock(options.clock.clone())
         .build()?;
+    if let Some(keys) = key_set(&options.keys)? {
+        jwt.codec().set_key_set(keys);
+    }
     let me = get(me)
         .fallback(method_not_allowed)
         .layer(AuthLayer::new(jwt.clone()))
@@ -166,6 +219,11 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         &paths.blacklist,
     ] {
         router = router.route_service(path, endpoints.clone());
+    }
+    // The public keys and, with an issuer, OpenID discovery.
+    let published = JwksLayer::new(jwt.clone()).layer(any(not_found));
+    for path in [&paths.jwks, &paths.openid_configuration] {
+        router = router.route_service(path, published.clone());
     }
     let mut router = router.fallback(not_found);
     if options.cookies {

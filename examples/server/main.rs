@@ -32,8 +32,13 @@ const USAGE: &str = "usage:
   server [--listen ADDR] [--database URL] [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
          [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
          [--auto-refresh] [--cookies]
+         [--algorithm ALG --signing-key FILE] [--verifying-key FILE]... [--issuer URL]
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
+  server keygen --algorithm ES256|ES384|EdDSA|RS256 > key.pem
 
+--signing-key   a PEM private key for --algorithm (RS*, PS*, ES256/384, EdDSA); tokens carry its kid
+--verifying-key a PEM public key that also verifies (key rotation); SIGHUP reloads the key files
+--issuer        put in tokens and required of them; also serves /.well-known/openid-configuration
 --database      users (and, by default, tokens): sqlite://FILE (default sqlite://tower-simplejwt.sqlite3)
 --token-store   memory:, sqlite://FILE, postgres://… (feature postgres), redis://… (feature redis)
 --reuse-grace   seconds a rotated refresh token still gets its successor (default 0;
@@ -59,6 +64,17 @@ struct Args {
     clock_file: Option<PathBuf>,
     auto_refresh: bool,
     cookies: bool,
+    algorithm: Option<tower_simplejwt::Algorithm>,
+    signing_key: Option<PathBuf>,
+    verifying_keys: Vec<PathBuf>,
+    issuer: Option<String>,
+    keygen: bool,
+}
+
+impl Args {
+    fn blank() -> Args {
+        parse_args(std::iter::empty()).unwrap_or_else(|_| unreachable!("no arguments always parse"))
+    }
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -76,6 +92,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         clock_file: None,
         auto_refresh: false,
         cookies: false,
+        algorithm: None,
+        signing_key: None,
+        verifying_keys: Vec::new(),
+        issuer: None,
+        keygen: false,
     };
     let seconds = |flag: &str, value: Option<String>, minimum: u64| -> Result<Duration, String> {
         let value = value.ok_or(format!("{flag} needs a value"))?;
@@ -113,6 +134,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--inactive" => parsed.inactive = true,
             "--auto-refresh" => parsed.auto_refresh = true,
             "--cookies" => parsed.cookies = true,
+            "--algorithm" => {
+                let name = args.next().ok_or("--algorithm needs a name")?;
+                parsed.algorithm = Some(
+                    name.parse()
+                        .map_err(|_| format!("--algorithm {name:?}: not a JWT algorithm"))?,
+                );
+            }
+            "--signing-key" => {
+                parsed.signing_key = Some(args.next().ok_or("--signing-key needs a file")?.into())
+            }
+            "--verifying-key" => parsed
+                .verifying_keys
+                .push(args.next().ok_or("--verifying-key needs a file")?.into()),
+            "--issuer" => parsed.issuer = Some(args.next().ok_or("--issuer needs a URL")?),
+            "keygen" => parsed.keygen = true,
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {
                 parsed.create_user = Some(args.next().ok_or("createuser needs a NAME")?)
@@ -196,9 +232,69 @@ async fn main() {
     }
 }
 
+/// A new private key, PKCS#8 PEM, for `keygen`.
+fn generate_key(algorithm: tower_simplejwt::Algorithm) -> Result<String, Error> {
+    use p256::pkcs8::{EncodePrivateKey, LineEnding};
+    use tower_simplejwt::Algorithm;
+    let mut rng = rand::rngs::OsRng;
+    let pem = match algorithm {
+        Algorithm::ES256 => p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF)?,
+        Algorithm::ES384 => p384::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF)?,
+        Algorithm::EdDSA => {
+            // PKCS#8 v1 (the seed only), the form jsonwebtoken and OpenSSL read.
+            let seed = ed25519_dalek::SigningKey::generate(&mut rng).to_bytes();
+            ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: seed,
+                public_key: None,
+            }
+            .to_pkcs8_pem(LineEnding::LF)?
+        }
+        Algorithm::RS256
+        | Algorithm::RS384
+        | Algorithm::RS512
+        | Algorithm::PS256
+        | Algorithm::PS384
+        | Algorithm::PS512 => {
+            rsa::RsaPrivateKey::new(&mut rng, 2048)?.to_pkcs8_pem(LineEnding::LF)?
+        }
+        other => {
+            return Err(format!("keygen: {other:?} takes a shared secret, not a key pair").into())
+        }
+    };
+    Ok(pem.to_string())
+}
+
+/// The key options from the files named on the command line.
+fn key_options(args: &Args) -> Result<app::KeyOptions, Error> {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))
+    };
+    if args.signing_key.is_some() != args.algorithm.is_some() {
+        return Err("--signing-key and --algorithm go together".into());
+    }
+    Ok(app::KeyOptions {
+        algorithm: args.algorithm,
+        signing_key_pem: args.signing_key.as_ref().map(read).transpose()?,
+        verifying_key_pems: args
+            .verifying_keys
+            .iter()
+            .map(read)
+            .collect::<Result<_, _>>()?,
+        issuer: args.issuer.clone(),
+    })
+}
+
 async fn run(args: Args) -> Result<(), Error> {
-    let secret = if args.create_user.is_some() {
-        "unused-for-createuser".to_owned()
+    if args.keygen {
+        let algorithm = args
+            .algorithm
+            .ok_or("keygen needs --algorithm ES256|ES384|EdDSA|RS256")?;
+        print!("{}", generate_key(algorithm)?);
+        return Ok(());
+    }
+    // The HS256 secret matters only when no private key signs.
+    let secret = if args.create_user.is_some() || args.signing_key.is_some() {
+        "unused: no HMAC signing".to_owned()
     } else {
         secret()
     };
@@ -207,7 +303,7 @@ async fn run(args: Args) -> Result<(), Error> {
         secret,
         access_lifetime: args.access_lifetime,
         refresh_lifetime: args.refresh_lifetime,
-        clock: match args.clock_file {
+        clock: match args.clock_file.clone() {
             Some(path) => Arc::new(FileClock { path }),
             None => Arc::new(SystemClock),
         },
@@ -222,6 +318,7 @@ async fn run(args: Args) -> Result<(), Error> {
         reuse_policy: args.reuse_policy,
         auto_refresh: args.auto_refresh,
         cookies: args.cookies,
+        keys: key_options(&args)?,
     };
     let hasher = options.hasher.clone();
     let app = app::build(options).await?;
@@ -237,6 +334,7 @@ async fn run(args: Args) -> Result<(), Error> {
         );
         return Ok(());
     }
+    reload_keys_on_sighup(&args, app.jwt.clone());
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
@@ -248,6 +346,45 @@ async fn run(args: Args) -> Result<(), Error> {
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())
+}
+
+/// SIGHUP re-reads the key files and swaps the key set; requests never wait.
+fn reload_keys_on_sighup(args: &Args, jwt: tower_simplejwt::Jwt) {
+    #[cfg(unix)]
+    {
+        let (algorithm, signing, verifying, issuer) = (
+            args.algorithm,
+            args.signing_key.clone(),
+            args.verifying_keys.clone(),
+            args.issuer.clone(),
+        );
+        tokio::spawn(async move {
+            let Ok(mut hangups) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                let args = Args {
+                    algorithm,
+                    signing_key: signing.clone(),
+                    verifying_keys: verifying.clone(),
+                    issuer: issuer.clone(),
+                    ..Args::blank()
+                };
+                match key_options(&args).and_then(|keys| app::key_set(&keys)) {
+                    Ok(Some(keys)) => {
+                        jwt.codec().set_key_set(keys);
+                        tracing::info!("keys reloaded");
+                    }
+                    Ok(None) => tracing::warn!("SIGHUP: no --signing-key to reload"),
+                    Err(error) => {
+                        tracing::error!(%error, "SIGHUP: keys not reloaded, the old ones stay")
+                    }
+                }
+            }
+        });
+    }
 }
 
 async fn shutdown() {

@@ -13,7 +13,9 @@ use super::{Claims, Expected, TokenKind, UserIdClaim};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ConfigError, JwtConfig};
 use crate::error::TokenError;
-use crate::keys::{family_of, KeyFamily, KeyPair};
+use arc_swap::ArcSwap;
+
+use crate::keys::{family_of, Key, KeyFamily, KeySet};
 
 /// Mints and verifies tokens with keys parsed once.
 ///
@@ -40,9 +42,8 @@ pub struct TokenCodec {
 
 #[derive(Debug)]
 struct CodecInner {
-    keys: KeyPair,
-    /// The base64url header every minted token starts with.
-    header: String,
+    /// The keys, swapped atomically by [`TokenCodec::set_key_set`].
+    keys: ArcSwap<KeySet>,
     names: ClaimNames,
     access_lifetime: u64,
     refresh_lifetime: u64,
@@ -121,26 +122,23 @@ impl TokenCodec {
     /// ```
     pub fn with_clock(config: &JwtConfig, clock: SharedClock) -> Result<Self, ConfigError> {
         config.check()?;
-        let keys = match (family_of(config.algorithm)?, &config.verifying_key) {
-            (KeyFamily::Hmac, _) => {
-                KeyPair::from_secret(config.algorithm, config.signing_key.expose())?
-            }
-            (_, Some(public_pem)) => {
-                KeyPair::from_pem(config.algorithm, config.signing_key.expose(), public_pem)?
-            }
-            (_, None) => return Err(ConfigError::MissingVerifyingKey(config.algorithm)),
+        let key = match family_of(config.algorithm)? {
+            KeyFamily::Hmac => Key::from_secret(config.algorithm, config.signing_key.expose())?,
+            _ => Key::from_pem(
+                config.algorithm,
+                Some(config.signing_key.expose()),
+                config.verifying_key.as_deref(),
+            )?,
         };
-        // The variant names are the `alg` header values ("HS256", "EdDSA", ...).
-        let algorithm_name = format!("{:?}", config.algorithm);
-        let header = format!(r#"{{"alg":"{algorithm_name}","typ":"JWT"}}"#);
-        let cache = match keys.is_hmac() {
-            true => None,
-            false => VerifiedCache::new(config.verified_token_cache_capacity),
+        let key = match &config.key_id {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
         };
+        let keys = KeySet::new(key, [])?;
+        let cache = VerifiedCache::new(config.verified_token_cache_capacity);
         Ok(TokenCodec {
             inner: Arc::new(CodecInner {
-                keys,
-                header: URL_SAFE_NO_PAD.encode(header),
+                keys: ArcSwap::from_pointee(keys),
                 names: ClaimNames {
                     token_type: config.token_type_claim.clone(),
                     jti: config.jti_claim.clone(),
@@ -163,9 +161,41 @@ impl TokenCodec {
         self.inner.clock.now()
     }
 
-    /// The algorithm tokens are signed and verified with.
+    /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
-        self.inner.keys.algorithm()
+        self.inner.keys.load().signing_key().algorithm()
+    }
+
+    /// The current key set.
+    pub fn key_set(&self) -> Arc<KeySet> {
+        self.inner.keys.load_full()
+    }
+
+    /// Replaces the key set atomically (key rotation): tokens are signed with
+    /// its signing key from now on and verified with its keys; verifications
+    /// in flight finish with the set they started with, and none waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    /// use tower_simplejwt::token::{Expected, TokenCodec};
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("old secret")).unwrap();
+    /// let before = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
+    /// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap();
+    /// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("next");
+    /// codec.set_key_set(KeySet::new(new, [old]).unwrap());
+    /// assert!(codec.verify(&before, Expected::Any).is_ok(), "old tokens verify until their key is dropped");
+    /// let after = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
+    /// assert!(codec.verify(&after, Expected::Any).is_ok());
+    /// ```
+    pub fn set_key_set(&self, keys: KeySet) {
+        self.inner.keys.store(Arc::new(keys));
+        // Remembered tokens may belong to a key that is gone.
+        self.forget_verified_tokens();
     }
 
     /// Forgets the tokens remembered by the verified-token cache (asymmetric
@@ -247,11 +277,15 @@ impl TokenCodec {
             claims: &claims,
         })
         .map_err(|error| SignError(error.to_string()))?;
-        let mut token = String::with_capacity(inner.header.len() + payload.len() * 4 / 3 + 90);
-        token.push_str(&inner.header);
+        let keys = inner.keys.load();
+        let mut token = String::with_capacity(keys.header().len() + payload.len() * 4 / 3 + 90);
+        token.push_str(keys.header());
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = inner.keys.sign(token.as_bytes()).map_err(SignError)?;
+        let signature = keys
+            .signing_key()
+            .sign(token.as_bytes())
+            .map_err(SignError)?;
         token.push('.');
         token.push_str(&signature);
         Ok(MintedToken { token, claims })
@@ -339,22 +373,11 @@ impl TokenCodec {
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```
     pub fn decode_unvalidated(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
-        let inner = &*self.inner;
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Invalid);
-        };
-        self.check_header(header)?;
-        let message = &token[..header.len() + 1 + payload.len()];
-        if !inner.keys.verify(message.as_bytes(), signature) {
-            return Err(TokenError::Invalid);
-        }
+        let (_, payload) = self.check_signature(token)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
-        inner
+        self.inner
             .names
             .parse(&payload)
             .map_err(|_| TokenError::Invalid)?;
@@ -374,46 +397,52 @@ impl TokenCodec {
         if token.len() > inner.max_token_bytes {
             return Err(TokenError::Invalid);
         }
+        if let Some(raw) = inner.cache.as_ref().and_then(|cache| cache.get(token)) {
+            return self.apply_rules(raw, expected, allow_expired);
+        }
+        let (cacheable, payload) = self.check_signature(token)?;
+        let raw = decode_payload(payload, |json| {
+            inner.names.parse(json).map_err(|_| TokenError::Invalid)
+        })?;
+        if let Some(cache) = inner.cache.as_ref().filter(|_| cacheable) {
+            cache.insert(token, &raw, self.now());
+        }
+        self.apply_rules(raw, expected, allow_expired)
+    }
+
+    /// Splits the token, finds the key its header names, and checks the
+    /// signature. Returns whether the key is asymmetric (worth caching) and
+    /// the base64url payload.
+    fn check_signature<'t>(&self, token: &'t str) -> Result<(bool, &'t str), TokenError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(TokenError::Invalid);
         };
-        if let Some(raw) = inner.cache.as_ref().and_then(|cache| cache.get(token)) {
-            return self.apply_rules(raw, expected, allow_expired);
+        let message = &token.as_bytes()[..header.len() + 1 + payload.len()];
+        let keys = self.inner.keys.load();
+        let verified_by = if header == keys.header() {
+            // Our own header, byte for byte: the signing key, nothing to parse.
+            let key = keys.signing_key();
+            key.verify(message, signature).then_some(key)
+        } else {
+            // Any other header is read exactly as jsonwebtoken reads it. Its
+            // `kid` selects among our keys and its `alg` must be that key's
+            // own; `jku`, `x5u` and `jwk` are never followed.
+            let bytes = URL_SAFE_NO_PAD
+                .decode(header)
+                .map_err(|_| TokenError::Invalid)?;
+            let header: jsonwebtoken::Header =
+                serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+            keys.find_verifier(header.kid.as_deref(), header.alg, |key| {
+                key.verify(message, signature)
+            })
+        };
+        match verified_by {
+            Some(key) => Ok((!key.is_hmac(), payload)),
+            None => Err(TokenError::Invalid),
         }
-        self.check_header(header)?;
-        let message = &token[..header.len() + 1 + payload.len()];
-        if !inner.keys.verify(message.as_bytes(), signature) {
-            return Err(TokenError::Invalid);
-        }
-        let raw = decode_payload(payload, |json| {
-            inner.names.parse(json).map_err(|_| TokenError::Invalid)
-        })?;
-        if let Some(cache) = &inner.cache {
-            cache.insert(token, &raw, self.now());
-        }
-        self.apply_rules(raw, expected, allow_expired)
-    }
-
-    fn check_header(&self, header: &str) -> Result<(), TokenError> {
-        // Our own header, byte for byte: nothing to parse.
-        if header == self.inner.header {
-            return Ok(());
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| TokenError::Invalid)?;
-        // Any other header is read exactly as jsonwebtoken reads it; only its
-        // `alg` matters, and it must be the configured one (`kid`, `jku`,
-        // `x5u`, `jwk` never choose a key).
-        let header: jsonwebtoken::Header =
-            serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
-        if header.alg != self.inner.keys.algorithm() {
-            return Err(TokenError::Invalid);
-        }
-        Ok(())
     }
 
     fn apply_rules(

@@ -174,6 +174,7 @@ impl Server {
             reuse_policy: tower_simplejwt::config::ReusePolicy::RevokeFamily,
             auto_refresh: false,
             cookies: false,
+            keys: app::KeyOptions::default(),
         };
         change(&mut options);
         let built = app::build(options).await.expect("app builds");

@@ -1,27 +1,9 @@
-//! Signing and verifying keys, parsed once when the configuration is built.
-//!
-//! HMAC algorithms take a shared secret; RSA (RS*, PS*), EC (ES256, ES384)
-//! and Ed25519 (EdDSA) take a PEM private key to sign and a PEM public key to
-//! verify. A key pair is checked by a trial signature when it is loaded, so a
-//! mismatched or malformed key is a [`ConfigError`] at start-up, never a
-//! failure on the first request.
-//!
-//! # Examples
-//!
-//! ```
-//! use tower_simplejwt::keys::KeyPair;
-//! use tower_simplejwt::Algorithm;
-//!
-//! let keys = KeyPair::from_secret(Algorithm::HS256, "a long random secret").unwrap();
-//! assert_eq!(keys.algorithm(), Algorithm::HS256);
-//! assert!(KeyPair::from_secret(Algorithm::HS256, "").is_err());
-//! ```
-
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Sha256, Sha384, Sha512};
 
@@ -51,22 +33,26 @@ pub(crate) fn family_of(algorithm: Algorithm) -> Result<KeyFamily, ConfigError> 
     })
 }
 
-/// A signing key and its verifying key, bound to one algorithm.
+/// A key bound to one algorithm: it verifies, and signs when it holds the
+/// secret or private key. Its algorithm is fixed here; a token's header
+/// only ever selects among keys (by `kid`), never the algorithm.
 ///
 /// # Examples
 ///
 /// ```
-/// use tower_simplejwt::keys::KeyPair;
+/// use tower_simplejwt::keys::Key;
 /// use tower_simplejwt::Algorithm;
 ///
 /// // An RSA key is refused for an HMAC algorithm.
 /// let pem = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
-/// assert!(KeyPair::from_secret(Algorithm::HS256, pem).is_err());
+/// assert!(Key::from_secret(Algorithm::HS256, pem).is_err());
 /// ```
 #[derive(Clone)]
-pub struct KeyPair {
+pub struct Key {
+    kid: Option<String>,
     algorithm: Algorithm,
-    encoding: EncodingKey,
+    /// Present on keys that can sign (the HMAC secret, or a private key).
+    encoding: Option<EncodingKey>,
     decoding: DecodingKey,
     /// For HMAC algorithms: the keyed state, computed once.
     hmac: Option<HmacState>,
@@ -124,16 +110,18 @@ impl HmacState {
     }
 }
 
-impl fmt::Debug for KeyPair {
+impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyPair")
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
+            .field("can_sign", &self.encoding.is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl KeyPair {
-    /// A key pair for an HMAC algorithm (HS256, HS384, HS512) from its shared secret.
+impl Key {
+    /// An HMAC key (HS256, HS384, HS512) from its shared secret; it signs and verifies.
     pub fn from_secret(algorithm: Algorithm, secret: &str) -> Result<Self, ConfigError> {
         if family_of(algorithm)? != KeyFamily::Hmac {
             return Err(ConfigError::MissingVerifyingKey(algorithm));
@@ -144,52 +132,134 @@ impl KeyPair {
         if secret.contains("-----BEGIN") {
             return Err(ConfigError::PemKeyForHmac(algorithm));
         }
-        let pair = KeyPair {
+        let key = Key {
+            kid: None,
             algorithm,
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            encoding: Some(EncodingKey::from_secret(secret.as_bytes())),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             hmac: HmacState::new(algorithm, secret.as_bytes()),
         };
-        pair.check()?;
-        Ok(pair)
+        key.check()?;
+        Ok(key)
     }
 
-    /// A key pair for an asymmetric algorithm from a PEM private key and the matching PEM public key.
+    /// An asymmetric key (RS*, PS*, ES256/384, EdDSA) from a PEM private key
+    /// (it then signs; the public key is derived from it when not given)
+    /// and/or a PEM public key (verify-only when alone).
     ///
     /// # Examples
     ///
     /// ```
-    /// use tower_simplejwt::keys::KeyPair;
+    /// use tower_simplejwt::keys::Key;
     /// use tower_simplejwt::Algorithm;
     ///
     /// // Not a key at all: refused when loading, not when signing.
-    /// assert!(KeyPair::from_pem(Algorithm::ES256, "nope", "nope").is_err());
+    /// assert!(Key::from_pem(Algorithm::ES256, Some("nope"), None).is_err());
+    /// assert!(Key::from_pem(Algorithm::ES256, None, None).is_err());
     /// ```
     pub fn from_pem(
         algorithm: Algorithm,
-        private_pem: &str,
-        public_pem: &str,
+        private_pem: Option<&str>,
+        public_pem: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let (private, public) = (private_pem.as_bytes(), public_pem.as_bytes());
-        let keys = match family_of(algorithm)? {
-            KeyFamily::Hmac => return Err(ConfigError::PemKeyForHmac(algorithm)),
-            KeyFamily::Rsa => EncodingKey::from_rsa_pem(private)
-                .and_then(|e| Ok((e, DecodingKey::from_rsa_pem(public)?))),
-            KeyFamily::Ec => EncodingKey::from_ec_pem(private)
-                .and_then(|e| Ok((e, DecodingKey::from_ec_pem(public)?))),
-            KeyFamily::Ed => EncodingKey::from_ed_pem(private)
-                .and_then(|e| Ok((e, DecodingKey::from_ed_pem(public)?))),
+        let invalid = |error: jsonwebtoken::errors::Error| {
+            ConfigError::InvalidKey(algorithm, error.to_string())
         };
-        let (encoding, decoding) =
-            keys.map_err(|error| ConfigError::InvalidKey(algorithm, error.to_string()))?;
-        let pair = KeyPair {
+        let family = family_of(algorithm)?;
+        let encoding = match private_pem.map(str::as_bytes) {
+            None => None,
+            Some(private) => Some(
+                match family {
+                    KeyFamily::Hmac => return Err(ConfigError::PemKeyForHmac(algorithm)),
+                    KeyFamily::Rsa => EncodingKey::from_rsa_pem(private),
+                    KeyFamily::Ec => EncodingKey::from_ec_pem(private),
+                    KeyFamily::Ed => EncodingKey::from_ed_pem(private),
+                }
+                .map_err(invalid)?,
+            ),
+        };
+        let decoding = match (public_pem.map(str::as_bytes), &encoding) {
+            (Some(public), _) => match family {
+                KeyFamily::Hmac => return Err(ConfigError::PemKeyForHmac(algorithm)),
+                KeyFamily::Rsa => DecodingKey::from_rsa_pem(public),
+                KeyFamily::Ec => DecodingKey::from_ec_pem(public),
+                KeyFamily::Ed => DecodingKey::from_ed_pem(public),
+            }
+            .map_err(invalid)?,
+            (None, Some(private)) => {
+                let public = Jwk::from_encoding_key(private, algorithm).map_err(invalid)?;
+                DecodingKey::from_jwk(&public).map_err(invalid)?
+            }
+            (None, None) => return Err(ConfigError::MissingVerifyingKey(algorithm)),
+        };
+        let key = Key {
+            kid: None,
             algorithm,
             encoding,
             decoding,
             hmac: None,
         };
-        pair.check()?;
-        Ok(pair)
+        key.check()?;
+        Ok(key)
+    }
+
+    /// A verify-only key from a public JWK (RFC 7517), whose `alg` must be set.
+    /// An HMAC (`oct`) JWK is refused: secrets are not published.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, ConfigError> {
+        let algorithm = jwk
+            .common
+            .key_algorithm
+            .and_then(|alg| alg.to_string().parse::<Algorithm>().ok())
+            .ok_or_else(|| ConfigError::Invalid("jwk", "the key has no usable `alg`".into()))?;
+        if family_of(algorithm)? == KeyFamily::Hmac {
+            return Err(ConfigError::Invalid(
+                "jwk",
+                "HMAC secrets are not loaded from JWKs".into(),
+            ));
+        }
+        let decoding = DecodingKey::from_jwk(jwk)
+            .map_err(|error| ConfigError::InvalidKey(algorithm, error.to_string()))?;
+        Ok(Key {
+            kid: jwk.common.key_id.clone(),
+            algorithm,
+            encoding: None,
+            decoding,
+            hmac: None,
+        })
+    }
+
+    /// The same key under this `kid` (the token header's key id).
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The key id.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Whether the key can sign (an HMAC secret or a private key).
+    pub fn can_sign(&self) -> bool {
+        self.encoding.is_some()
+    }
+
+    /// The public JWK of an asymmetric key (`None` for HMAC secrets), with
+    /// its `kid`, `alg` and `use: sig`.
+    pub fn public_jwk(&self) -> Option<Jwk> {
+        if self.hmac.is_some() {
+            return None;
+        }
+        let mut jwk = Jwk::from_decoding_key(&self.decoding, Some(self.algorithm)).ok()?;
+        jwk.common.key_id = self.kid.clone();
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Some(jwk)
+    }
+
+    /// The RFC 7638 thumbprint of the public key (base64url SHA-256), a
+    /// stable `kid` for keys configured without one.
+    pub fn thumbprint(&self) -> Option<String> {
+        self.public_jwk()?.thumbprint(ThumbprintHash::SHA256).ok()
     }
 
     /// The algorithm every token is signed and verified with.
@@ -198,7 +268,7 @@ impl KeyPair {
     }
 
     /// Whether signatures are HMAC tags (cheap to verify) rather than asymmetric signatures.
-    pub(crate) fn is_hmac(&self) -> bool {
+    pub fn is_hmac(&self) -> bool {
         self.hmac.is_some()
     }
 
@@ -210,8 +280,11 @@ impl KeyPair {
                 let length = hmac.tag(message, &mut tag);
                 Ok(URL_SAFE_NO_PAD.encode(&tag[..length]))
             }
-            None => jsonwebtoken::crypto::sign(message, &self.encoding, self.algorithm)
-                .map_err(|error| error.to_string()),
+            None => match &self.encoding {
+                Some(encoding) => jsonwebtoken::crypto::sign(message, encoding, self.algorithm)
+                    .map_err(|error| error.to_string()),
+                None => Err("this key only verifies".into()),
+            },
         }
     }
 
@@ -238,7 +311,10 @@ impl KeyPair {
     fn check(&self) -> Result<(), ConfigError> {
         const PROBE: &[u8] = b"eyJhbGciOiJub25lIn0.eyJwcm9iZSI6dHJ1ZX0";
         let invalid = |reason: String| ConfigError::InvalidKey(self.algorithm, reason);
-        let signature = jsonwebtoken::crypto::sign(PROBE, &self.encoding, self.algorithm)
+        let Some(encoding) = &self.encoding else {
+            return Ok(());
+        };
+        let signature = jsonwebtoken::crypto::sign(PROBE, encoding, self.algorithm)
             .map_err(|error| invalid(error.to_string()))?;
         match jsonwebtoken::crypto::verify(&signature, PROBE, &self.decoding, self.algorithm) {
             Ok(true) => {}

@@ -1,0 +1,26 @@
+//! Keys: signing and verifying keys with their `kid`s, the key set a codec
+//! uses, and its public JWKS.
+//!
+//! HMAC algorithms take a shared secret; RSA (RS*, PS*), EC (ES256, ES384)
+//! and Ed25519 (EdDSA) take PEM keys (or, verify-only, a public JWK). Keys
+//! are checked by a trial signature when loaded, so a mismatched or
+//! malformed key is a [`ConfigError`](crate::config::ConfigError) at
+//! start-up, never a failure on the first request.
+//!
+//! # Examples
+//!
+//! ```
+//! use tower_simplejwt::keys::Key;
+//! use tower_simplejwt::Algorithm;
+//!
+//! let key = Key::from_secret(Algorithm::HS256, "a long random secret").unwrap();
+//! assert_eq!(key.algorithm(), Algorithm::HS256);
+//! assert!(Key::from_secret(Algorithm::HS256, "").is_err());
+//! ```
+
+mod key;
+mod set;
+
+pub use key::Key;
+pub(crate) use key::{family_of, KeyFamily};
+pub use set::KeySet;

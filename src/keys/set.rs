@@ -1,0 +1,130 @@
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::Algorithm;
+
+use super::Key;
+use crate::config::ConfigError;
+
+/// The keys of a token codec: one signing key and any number of verify-only
+/// keys, each with its own algorithm and, usually, a `kid`.
+///
+/// Tokens are signed with the signing key and carry its `kid` (asymmetric
+/// keys always have one: the configured id, else the key's RFC 7638
+/// thumbprint; an HMAC key only when one is configured, so the contract's
+/// exact header `{"alg":"HS256","typ":"JWT"}` stays). A token is verified
+/// with the key its `kid` names, only if the token's `alg` is that key's
+/// algorithm; `jku`, `x5u` and `jwk` headers are never followed.
+///
+/// Rotation without downtime: add the new key as verify-only, then make it
+/// the signing key (the old one stays verify-only), then drop the old one
+/// after the longest token lifetime. [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set)
+/// swaps the whole set atomically; readers never wait.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::keys::{Key, KeySet};
+/// use tower_simplejwt::Algorithm;
+///
+/// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap().with_kid("2026-10");
+/// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("2026-11");
+/// let set = KeySet::new(new, [old]).unwrap();
+/// assert_eq!(set.signing_key().kid(), Some("2026-11"));
+/// assert_eq!(set.keys().len(), 2);
+/// assert!(set.jwks().keys.is_empty(), "HMAC secrets are never published");
+/// ```
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    keys: Vec<Key>,
+    /// The base64url header of tokens signed with the signing key (`keys[0]`).
+    header: String,
+}
+
+impl KeySet {
+    /// A set that signs with `signing` and also verifies with `verifying`.
+    pub fn new(
+        signing: Key,
+        verifying: impl IntoIterator<Item = Key>,
+    ) -> Result<Self, ConfigError> {
+        if !signing.can_sign() {
+            return Err(ConfigError::Invalid(
+                "signing key",
+                "a public key cannot sign".into(),
+            ));
+        }
+        let keys: Vec<Key> = std::iter::once(signing)
+            .chain(verifying)
+            .map(with_default_kid)
+            .collect();
+        for (index, key) in keys.iter().enumerate() {
+            let same_kid = keys[..index]
+                .iter()
+                .any(|other| other.kid() == key.kid() && key.kid().is_some());
+            if same_kid {
+                return Err(ConfigError::Invalid(
+                    "kid",
+                    format!("{:?} names two keys", key.kid()),
+                ));
+            }
+        }
+        let signing = &keys[0];
+        let mut header = serde_json::Map::new();
+        header.insert("alg".into(), format!("{:?}", signing.algorithm()).into());
+        header.insert("typ".into(), "JWT".into());
+        if let Some(kid) = signing.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        let header = serde_json::to_vec(&header)
+            .map_err(|error| ConfigError::Invalid("kid", error.to_string()))?;
+        use base64::Engine;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+        Ok(KeySet { keys, header })
+    }
+
+    /// The key tokens are signed with.
+    pub fn signing_key(&self) -> &Key {
+        &self.keys[0]
+    }
+
+    /// Every key, the signing key first.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The public keys as a JWK Set (RFC 7517), for `/.well-known/jwks.json`.
+    /// HMAC secrets are never included.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.keys.iter().filter_map(Key::public_jwk).collect(),
+        }
+    }
+
+    pub(crate) fn header(&self) -> &str {
+        &self.header
+    }
+
+    /// The key that verifies a token with this `kid` and `alg`: the key of
+    /// that `kid` when there is one; otherwise (no `kid`, or one we do not
+    /// know, as from tokens minted elsewhere) any key of that algorithm. A
+    /// key's algorithm is always its own, so the header never picks it.
+    pub(crate) fn find_verifier(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        verifies: impl Fn(&Key) -> bool,
+    ) -> Option<&Key> {
+        let of_algorithm = || self.keys.iter().filter(move |key| key.algorithm() == alg);
+        let named = kid.and_then(|kid| of_algorithm().find(|key| key.kid() == Some(kid)));
+        match named {
+            Some(key) => verifies(key).then_some(key),
+            None => of_algorithm().find(|key| verifies(key)),
+        }
+    }
+}
+
+/// Asymmetric keys get their thumbprint as `kid` when none is configured.
+fn with_default_kid(key: Key) -> Key {
+    match (key.kid(), key.thumbprint()) {
+        (None, Some(thumbprint)) => key.with_kid(thumbprint),
+        _ => key,
+    }
+}
