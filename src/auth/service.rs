@@ -9,6 +9,7 @@ use super::future::Authenticated;
 use super::header::{credential, Credential};
 use super::ResponseFuture;
 use crate::body::ResponseBody;
+use crate::credentials::Subject;
 use crate::error::{is_grpc, render, ApiError, TokenError};
 use crate::refresh::exchange;
 use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
@@ -172,15 +173,31 @@ where
                 return ResponseFuture::refused(render(&error, grpc));
             }
             Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
-            Verdict::LookUp { claims, user_id } => Box::pin(async move {
-                let subject = look_up(&jwt, &user_id).await?;
-                Ok(Authenticated {
-                    subject,
-                    claims,
-                    issued: None,
-                })
-            })
-                as crate::store::BoxFuture<'static, _>,
+            Verdict::LookUp { claims, user_id } => {
+                // Users in memory answer at once: no future, no allocation.
+                if let Some(found) = self.jwt.authenticator().subject_now(&user_id) {
+                    return match active_subject(&self.jwt, found) {
+                        Ok(subject) => {
+                            let mut request = request;
+                            request.extensions_mut().insert(claims);
+                            request.extensions_mut().insert(subject);
+                            ResponseFuture::inner(self.inner.call(request), None)
+                        }
+                        Err(error) => {
+                            tracing::debug!(%error, "request refused");
+                            ResponseFuture::refused(render(&error, grpc))
+                        }
+                    };
+                }
+                Box::pin(async move {
+                    let subject = look_up(&jwt, &user_id).await?;
+                    Ok(Authenticated {
+                        subject,
+                        claims,
+                        issued: None,
+                    })
+                }) as crate::store::BoxFuture<'static, _>
+            }
             Verdict::AutoRefresh {
                 expired,
                 refresh_token,
@@ -221,8 +238,17 @@ where
 }
 
 /// The subject of a verified token, or the contract's refusal.
-async fn look_up(jwt: &Jwt, user_id: &str) -> Result<crate::credentials::Subject, ApiError> {
-    match jwt.authenticator().subject(user_id).await? {
+async fn look_up(jwt: &Jwt, user_id: &str) -> Result<Subject, ApiError> {
+    active_subject(jwt, jwt.authenticator().subject(user_id).await)
+}
+
+/// The contract's rules on a looked-up subject: it exists and (unless
+/// configured otherwise) is active.
+fn active_subject(
+    jwt: &Jwt,
+    found: Result<Option<Subject>, crate::store::StoreError>,
+) -> Result<Subject, ApiError> {
+    match found? {
         Some(subject) if subject.is_active || !jwt.config().check_user_is_active => Ok(subject),
         Some(_) => Err(ApiError::UserInactive),
         None => Err(ApiError::UserNotFound),

@@ -87,6 +87,15 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
 
     /// The subject with this id, or `None` when there is none.
     fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>>;
+
+    /// The answer of [`subject`](Self::subject) when it is at hand without
+    /// waiting (users in memory), else `None` and the layer awaits
+    /// `subject`. The authentication layer asks on every request, so an
+    /// in-memory implementation saves the future's allocations here.
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+        let _ = id;
+        None
+    }
 }
 
 /// An [`Authenticator`] over a [`UserStore`] and a [`PasswordHasher`].
@@ -171,5 +180,9 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
 
     fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
         self.users.find_subject(id)
+    }
+
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+        self.users.find_subject_now(id)
     }
 }
