@@ -164,31 +164,26 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let jwt = self.jwt.clone();
-        let jwt_for_issued = self.jwt.clone();
         let grpc = is_grpc(request.headers());
         let mut authentication = match self.verdict(&request) {
-            Verdict::Refuse(error) => {
-                tracing::debug!(%error, path = %request.uri().path(), "request refused");
-                return ResponseFuture::refused(render(&error, grpc));
-            }
+            Verdict::Refuse(error) => return refuse(error, grpc),
             Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
             Verdict::LookUp { claims, user_id } => {
                 // Users in memory answer at once: no future, no allocation.
                 if let Some(found) = self.jwt.authenticator().subject_now(&user_id) {
                     return match active_subject(&self.jwt, found) {
-                        Ok(subject) => {
-                            let mut request = request;
-                            request.extensions_mut().insert(claims);
-                            request.extensions_mut().insert(subject);
-                            ResponseFuture::inner(self.inner.call(request), None)
-                        }
-                        Err(error) => {
-                            tracing::debug!(%error, "request refused");
-                            ResponseFuture::refused(render(&error, grpc))
-                        }
+                        Ok(subject) => self.serve(
+                            request,
+                            Authenticated {
+                                subject,
+                                claims,
+                                issued: None,
+                            },
+                        ),
+                        Err(error) => refuse(error, grpc),
                     };
                 }
+                let jwt = self.jwt.clone();
                 Box::pin(async move {
                     let subject = look_up(&jwt, &user_id).await?;
                     Ok(Authenticated {
@@ -201,32 +196,22 @@ where
             Verdict::AutoRefresh {
                 expired,
                 refresh_token,
-            } => Box::pin(async move { auto_refresh(&jwt, &expired, &refresh_token).await }),
+            } => {
+                let jwt = self.jwt.clone();
+                Box::pin(async move { auto_refresh(&jwt, &expired, &refresh_token).await })
+            }
         };
-        // A store in memory answers at once: then the request goes straight
-        // to the inner service that poll_ready made ready, with no clone and
-        // no state machine. (Polling with a no-op waker first is fine: a
-        // pending future registers the real waker when polled again.)
-        let mut no_op = Context::from_waker(Waker::noop());
-        if let Poll::Ready(outcome) = authentication.as_mut().poll(&mut no_op) {
+        // A store that answers at once sends the request straight to the
+        // inner service that poll_ready made ready: no clone, no state
+        // machine. (Polling with a no-op waker first is fine: a pending
+        // future registers the real waker when polled again.)
+        if let Poll::Ready(outcome) = authentication
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
             return match outcome {
-                Ok(Authenticated {
-                    subject,
-                    claims,
-                    issued,
-                }) => {
-                    let mut request = request;
-                    request.extensions_mut().insert(claims);
-                    request.extensions_mut().insert(subject);
-                    ResponseFuture::inner(
-                        self.inner.call(request),
-                        issued.map(|issued| (issued, jwt_for_issued)),
-                    )
-                }
-                Err(error) => {
-                    tracing::debug!(%error, "request refused");
-                    ResponseFuture::refused(render(&error, grpc))
-                }
+                Ok(authenticated) => self.serve(request, authenticated),
+                Err(error) => refuse(error, grpc),
             };
         }
         // The inner service was made ready by poll_ready: keep that one for
@@ -235,6 +220,37 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::authenticating(authentication, request, inner, self.jwt.clone(), grpc)
     }
+}
+
+impl<S> AuthService<S> {
+    /// Calls the inner service (made ready by `poll_ready`) as the authenticated subject.
+    fn serve<ReqBody>(
+        &mut self,
+        mut request: Request<ReqBody>,
+        authenticated: Authenticated,
+    ) -> ResponseFuture<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        let Authenticated {
+            subject,
+            claims,
+            issued,
+        } = authenticated;
+        request.extensions_mut().insert(claims);
+        request.extensions_mut().insert(subject);
+        let issued = issued.map(|issued| (issued, self.jwt.clone()));
+        ResponseFuture::inner(self.inner.call(request), issued)
+    }
+}
+
+/// The contract's answer to a refused request, in JSON or gRPC terms.
+fn refuse<S: Service<Request<ReqBody>>, ReqBody>(
+    error: ApiError,
+    grpc: bool,
+) -> ResponseFuture<S, ReqBody> {
+    tracing::debug!(%error, "request refused");
+    ResponseFuture::refused(render(&error, grpc))
 }
 
 /// The subject of a verified token, or the contract's refusal.
