@@ -132,33 +132,112 @@ fn main() {
                 .route("/api/me/", get(plain_jsonwebtoken))
                 .with_state(plain),
         ];
+        #[allow(unused_mut)]
+        let mut routers = routers.to_vec();
+        #[allow(unused_mut)]
+        let mut tokens = vec![token.clone(); routers.len()];
+        #[cfg(feature = "remote-jwks")]
+        {
+            let (local, local_token, remote, remote_token) = remote_variants().await;
+            routers.push(local);
+            tokens.push(local_token);
+            routers.push(remote);
+            tokens.push(remote_token);
+        }
         let mut ports = Vec::new();
         for router in routers {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             ports.push(listener.local_addr().unwrap().port());
             tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         }
-        (ports, token)
+        (ports, tokens)
     });
     let names = [
         "unprotected handler",
         "AuthLayer",
         "plain jsonwebtoken in the handler",
+        "AuthLayer, local ES256 key",
+        "AuthLayer, remote issuer's ES256 key",
     ];
-    let mut totals = [0.0f64; 3];
+    let mut totals = vec![0.0f64; ports.len()];
     for round in 1..=rounds {
         for (index, port) in ports.iter().enumerate() {
-            let rps = wrk(*port, &token, seconds, connections);
-            println!("round {round}: {:<34} {rps:>10.0} requests/s", names[index]);
+            let rps = wrk(*port, &token[index], seconds, connections);
+            println!("round {round}: {:<38} {rps:>10.0} requests/s", names[index]);
             totals[index] += rps;
         }
     }
     println!("\nmean of {rounds} rounds of {seconds} s, {connections} connections:");
-    for (name, total) in names.iter().zip(totals) {
+    for (index, total) in totals.iter().enumerate() {
         let mean = total / rounds as f64;
-        println!(
-            "{name:<34} {mean:>10.0} requests/s  {:.3}× the unprotected handler",
-            total / totals[0]
-        );
+        let versus = match index {
+            4 => format!("{:.3}× the local ES256 key", total / totals[3]),
+            _ => format!("{:.3}× the unprotected handler", total / totals[0]),
+        };
+        println!("{:<38} {mean:>10.0} requests/s  {versus}", names[index]);
     }
+}
+
+/// The same route verifying ES256 tokens with a local key, and with a remote
+/// issuer's key fetched from its JWKS (served here on another port).
+#[cfg(feature = "remote-jwks")]
+async fn remote_variants() -> (Router, String, Router, String) {
+    use tower_simplejwt::clock::SystemClock;
+    use tower_simplejwt::keys::{Key, KeySet};
+    use tower_simplejwt::remote::{RemoteIssuer, RemoteIssuers, RemoteSettings};
+
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keys/ec256_private.pem"
+    ))
+    .unwrap();
+    let key = Key::from_pem(jsonwebtoken::Algorithm::ES256, Some(&pem), None).unwrap();
+    let users = MemoryUserStore::new();
+    users.create("alice", "unused", true).await.unwrap();
+    let authenticator: Arc<dyn Authenticator> =
+        Arc::new(PasswordAuthenticator::new(users, PasswordHasher::default()));
+
+    let issuer = "http://issuer.bench";
+    let local_config = JwtConfig::simplejwt_guide(SECRET).with_issuer(issuer);
+    let local = Jwt::builder(local_config.clone())
+        .shared_authenticator(authenticator.clone())
+        .build()
+        .unwrap();
+    local
+        .codec()
+        .set_key_set(KeySet::new(key.clone(), []).unwrap());
+    let token = local
+        .codec()
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token;
+
+    let jwks = serde_json::to_value(local.codec().key_set().jwks()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let published = Router::new().route("/jwks.json", get(move || async move { Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, published).await.unwrap() });
+    let config = JwtConfig::simplejwt_guide(SECRET);
+    let remote = RemoteIssuers::start(
+        &config,
+        vec![RemoteIssuer::new(issuer, url)],
+        RemoteSettings::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let verifier = Jwt::builder(config)
+        .shared_authenticator(authenticator)
+        .remote_issuers(remote)
+        .build()
+        .unwrap();
+
+    let local_router = Router::new()
+        .route("/api/me/", get(protected))
+        .layer(AuthLayer::new(local));
+    let remote_router = Router::new()
+        .route("/api/me/", get(protected))
+        .layer(AuthLayer::new(verifier));
+    (local_router, token.clone(), remote_router, token)
 }

@@ -41,6 +41,8 @@ struct JwtInner {
     clock: SharedClock,
     auth_header: http::HeaderName,
     refresh_headers: RefreshHeaders,
+    #[cfg(feature = "remote-jwks")]
+    remote: Option<Arc<crate::remote::RemoteIssuers>>,
 }
 
 impl fmt::Debug for Jwt {
@@ -55,6 +57,8 @@ impl fmt::Debug for Jwt {
 
 /// Builds a [`Jwt`]; see [`Jwt::builder`].
 pub struct JwtBuilder {
+    #[cfg(feature = "remote-jwks")]
+    remote: Option<Arc<crate::remote::RemoteIssuers>>,
     config: JwtConfig,
     store: Option<Arc<dyn TokenStore>>,
     authenticator: Option<Arc<dyn Authenticator>>,
@@ -110,6 +114,13 @@ impl JwtBuilder {
         self
     }
 
+    /// Other issuers whose tokens the authentication layer trusts (feature `remote-jwks`).
+    #[cfg(feature = "remote-jwks")]
+    pub fn remote_issuers(mut self, remote: Arc<crate::remote::RemoteIssuers>) -> Self {
+        self.remote = Some(remote);
+        self
+    }
+
     /// Checks the configuration, parses the keys, and builds the shared state.
     pub fn build(self) -> Result<Jwt, BuildError> {
         let codec = TokenCodec::with_clock(&self.config, self.clock.clone())?;
@@ -121,6 +132,8 @@ impl JwtBuilder {
         let refresh_headers = RefreshHeaders::from_config(&self.config)?;
         Ok(Jwt {
             inner: Arc::new(JwtInner {
+                #[cfg(feature = "remote-jwks")]
+                remote: self.remote,
                 refresh_headers,
                 store: self
                     .store
@@ -139,6 +152,8 @@ impl Jwt {
     /// Starts building from a configuration.
     pub fn builder(config: JwtConfig) -> JwtBuilder {
         JwtBuilder {
+            #[cfg(feature = "remote-jwks")]
+            remote: None,
             config,
             store: None,
             authenticator: None,
@@ -173,6 +188,16 @@ impl Jwt {
 
     pub(crate) fn auth_header(&self) -> &http::HeaderName {
         &self.inner.auth_header
+    }
+
+    /// The remote issuer a token names, unless it carries our own header.
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) fn remote_issuer_of(&self, token: &str) -> Option<Arc<crate::remote::Issuer>> {
+        let remote = self.inner.remote.as_ref()?;
+        if self.inner.codec.has_own_header(token) {
+            return None;
+        }
+        remote.issuer_of(token).cloned()
     }
 
     pub(crate) fn refresh_headers(&self) -> &RefreshHeaders {

@@ -24,6 +24,9 @@ mod jwt;
 mod jwt_layer;
 pub mod keys;
 pub mod refresh;
+#[cfg(feature = "remote-jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+pub mod remote;
 pub mod store;
 pub mod token;
 mod transport;

@@ -81,7 +81,7 @@ fn headers_carry_the_kid_of_asymmetric_keys_and_hmac_stays_exact() {
         let token = codec.mint_pair("1", &Map::new()).unwrap().access.token;
         let header = header_of(&token);
         assert_eq!(header["alg"], format!("{algorithm:?}"));
-        let thumbprint = codec.key_set().signing_key().thumbprint().unwrap();
+        let thumbprint = codec.key_set().signing_key().unwrap().thumbprint().unwrap();
         assert_eq!(
             header["kid"], thumbprint,
             "{algorithm:?}: the thumbprint is the default kid"

@@ -55,6 +55,8 @@ pub struct Options {
     /// Asymmetric signing: the algorithm, the PEM private key, extra PEM
     /// public keys to verify with (rotation), and the issuer.
     pub keys: KeyOptions,
+    /// Other issuers whose access tokens are trusted (OIDC discovery URLs).
+    pub trust_issuers: Vec<String>,
 }
 
 /// Key material from the command line.
@@ -184,13 +186,49 @@ async fn redis_store(
     Err("--token-store redis://…: run the example with `--features redis`".into())
 }
 
+#[cfg(feature = "remote-jwks")]
+async fn trust_issuers(
+    builder: tower_simplejwt::JwtBuilder,
+    options: &Options,
+) -> Result<tower_simplejwt::JwtBuilder, Box<dyn std::error::Error + Send + Sync>> {
+    use tower_simplejwt::remote::{RemoteIssuer, RemoteIssuers, RemoteSettings};
+    if options.trust_issuers.is_empty() {
+        return Ok(builder);
+    }
+    let mut issuers = Vec::new();
+    for url in &options.trust_issuers {
+        issuers.push(RemoteIssuer::discover(url).await?);
+    }
+    let remote = RemoteIssuers::start(
+        &config(options),
+        issuers,
+        RemoteSettings::default(),
+        options.clock.clone(),
+    )
+    .await?;
+    Ok(builder.remote_issuers(remote))
+}
+
+#[cfg(not(feature = "remote-jwks"))]
+async fn trust_issuers(
+    builder: tower_simplejwt::JwtBuilder,
+    options: &Options,
+) -> Result<tower_simplejwt::JwtBuilder, Box<dyn std::error::Error + Send + Sync>> {
+    match options.trust_issuers.is_empty() {
+        true => Ok(builder),
+        false => Err("--trust-issuer: run the example with `--features remote-jwks`".into()),
+    }
+}
+
 /// Opens the database and builds the router.
 pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
     let pool = open_pool(&options.database).await?;
     let database = pool.clone();
     let users = SqliteUserStore::from_pool(pool.clone()).await?;
     let tokens = open_token_store(options.token_store.as_deref(), pool).await?;
-    let jwt = Jwt::builder(config(&options))
+    let builder = Jwt::builder(config(&options));
+    let builder = trust_issuers(builder, &options).await?;
+    let jwt = builder
         .shared_token_store(tokens)
         .authenticator(PasswordAuthenticator::new(
             users.clone(),

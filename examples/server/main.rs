@@ -33,12 +33,15 @@ const USAGE: &str = "usage:
          [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
          [--auto-refresh] [--cookies]
          [--algorithm ALG --signing-key FILE] [--verifying-key FILE]... [--issuer URL]
+         [--trust-issuer URL]...
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
   server keygen --algorithm ES256|ES384|EdDSA|RS256 > key.pem
 
 --signing-key   a PEM private key for --algorithm (RS*, PS*, ES256/384, EdDSA); tokens carry its kid
 --verifying-key a PEM public key that also verifies (key rotation); SIGHUP reloads the key files
 --issuer        put in tokens and required of them; also serves /.well-known/openid-configuration
+--trust-issuer  also accept access tokens of this OIDC issuer, verified with its JWKS (repeatable;
+                feature remote-jwks)
 --database      users (and, by default, tokens): sqlite://FILE (default sqlite://tower-simplejwt.sqlite3)
 --token-store   memory:, sqlite://FILE, postgres://… (feature postgres), redis://… (feature redis)
 --reuse-grace   seconds a rotated refresh token still gets its successor (default 0;
@@ -68,6 +71,7 @@ struct Args {
     signing_key: Option<PathBuf>,
     verifying_keys: Vec<PathBuf>,
     issuer: Option<String>,
+    trust_issuers: Vec<String>,
     keygen: bool,
 }
 
@@ -96,6 +100,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         signing_key: None,
         verifying_keys: Vec::new(),
         issuer: None,
+        trust_issuers: Vec::new(),
         keygen: false,
     };
     let seconds = |flag: &str, value: Option<String>, minimum: u64| -> Result<Duration, String> {
@@ -149,6 +154,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 .push(args.next().ok_or("--verifying-key needs a file")?.into()),
             "--issuer" => parsed.issuer = Some(args.next().ok_or("--issuer needs a URL")?),
             "keygen" => parsed.keygen = true,
+            "--trust-issuer" => parsed
+                .trust_issuers
+                .push(args.next().ok_or("--trust-issuer needs a URL")?),
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {
                 parsed.create_user = Some(args.next().ok_or("createuser needs a NAME")?)
@@ -319,6 +327,7 @@ async fn run(args: Args) -> Result<(), Error> {
         auto_refresh: args.auto_refresh,
         cookies: args.cookies,
         keys: key_options(&args)?,
+        trust_issuers: args.trust_issuers.clone(),
     };
     let hasher = options.hasher.clone();
     let app = app::build(options).await?;

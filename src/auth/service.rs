@@ -63,6 +63,12 @@ enum Verdict {
         expired: Claims,
         refresh_token: String,
     },
+    /// A remote issuer's token naming a key we do not have yet.
+    #[cfg(feature = "remote-jwks")]
+    Refetch {
+        issuer: std::sync::Arc<crate::remote::Issuer>,
+        token: String,
+    },
 }
 
 impl<S> AuthService<S> {
@@ -87,6 +93,20 @@ impl<S> AuthService<S> {
                 false => return Verdict::PassAnonymous,
             },
         };
+        #[cfg(feature = "remote-jwks")]
+        if let Some(issuer) = self.jwt.remote_issuer_of(token) {
+            return match issuer.verify(token, Expected::Kind(TokenKind::Access)) {
+                Ok(claims) => match user_id_of(&claims) {
+                    Ok(user_id) => Verdict::LookUp { claims, user_id },
+                    Err(error) => Verdict::Refuse(error),
+                },
+                Err(TokenError::Invalid) if issuer.lacks_kid_of(token) => Verdict::Refetch {
+                    issuer,
+                    token: token.to_owned(),
+                },
+                Err(error) => Verdict::Refuse(ApiError::AccessTokenRefused(error)),
+            };
+        }
         let claims = match self
             .jwt
             .codec()
@@ -199,6 +219,22 @@ where
             } => {
                 let jwt = self.jwt.clone();
                 Box::pin(async move { auto_refresh(&jwt, &expired, &refresh_token).await })
+            }
+            #[cfg(feature = "remote-jwks")]
+            Verdict::Refetch { issuer, token } => {
+                let jwt = self.jwt.clone();
+                Box::pin(async move {
+                    issuer.refetch_for(&token).await;
+                    let claims = issuer
+                        .verify(&token, Expected::Kind(TokenKind::Access))
+                        .map_err(ApiError::AccessTokenRefused)?;
+                    let subject = look_up(&jwt, &user_id_of(&claims)?).await?;
+                    Ok(Authenticated {
+                        subject,
+                        claims,
+                        issued: None,
+                    })
+                })
             }
         };
         // A store that answers at once sends the request straight to the

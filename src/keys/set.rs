@@ -28,14 +28,16 @@ use crate::config::ConfigError;
 /// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap().with_kid("2026-10");
 /// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("2026-11");
 /// let set = KeySet::new(new, [old]).unwrap();
-/// assert_eq!(set.signing_key().kid(), Some("2026-11"));
+/// assert_eq!(set.signing_key().and_then(|key| key.kid()), Some("2026-11"));
 /// assert_eq!(set.keys().len(), 2);
 /// assert!(set.jwks().keys.is_empty(), "HMAC secrets are never published");
 /// ```
 #[derive(Debug, Clone)]
 pub struct KeySet {
     keys: Vec<Key>,
-    /// The base64url header of tokens signed with the signing key (`keys[0]`).
+    /// Whether `keys[0]` signs (false for the verify-only sets of remote issuers).
+    signs: bool,
+    /// The base64url header of tokens signed with the signing key.
     header: String,
 }
 
@@ -66,7 +68,7 @@ impl KeySet {
                 ));
             }
         }
-        let signing = &keys[0];
+        let signing = &keys[0]; // `keys` starts with the signing key.
         let mut header = serde_json::Map::new();
         header.insert("alg".into(), format!("{:?}", signing.algorithm()).into());
         header.insert("typ".into(), "JWT".into());
@@ -77,12 +79,49 @@ impl KeySet {
             .map_err(|error| ConfigError::Invalid("kid", error.to_string()))?;
         use base64::Engine;
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
-        Ok(KeySet { keys, header })
+        Ok(KeySet {
+            keys,
+            signs: true,
+            header,
+        })
+    }
+
+    /// A set that only verifies (the published keys of another issuer, say).
+    /// Kids must be unique; keys without one are tried by algorithm.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    ///
+    /// let set = KeySet::verify_only([]).unwrap();
+    /// assert!(set.signing_key().is_none());
+    /// ```
+    pub fn verify_only(keys: impl IntoIterator<Item = Key>) -> Result<Self, ConfigError> {
+        let keys: Vec<Key> = keys.into_iter().map(with_default_kid).collect();
+        for (index, key) in keys.iter().enumerate() {
+            if key.kid().is_some() && keys[..index].iter().any(|other| other.kid() == key.kid()) {
+                return Err(ConfigError::Invalid(
+                    "kid",
+                    format!("{:?} names two keys", key.kid()),
+                ));
+            }
+        }
+        Ok(KeySet {
+            keys,
+            signs: false,
+            header: String::new(),
+        })
+    }
+
+    /// Whether a key of this set has this `kid`.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|key| key.kid() == Some(kid))
     }
 
     /// The key tokens are signed with.
-    pub fn signing_key(&self) -> &Key {
-        &self.keys[0]
+    pub fn signing_key(&self) -> Option<&Key> {
+        self.keys.first().filter(|_| self.signs)
     }
 
     /// Every key, the signing key first.

@@ -44,6 +44,8 @@ pub struct TokenCodec {
 struct CodecInner {
     /// The keys, swapped atomically by [`TokenCodec::set_key_set`].
     keys: ArcSwap<KeySet>,
+    /// The configured algorithm, for codecs that only verify.
+    algorithm: Algorithm,
     names: ClaimNames,
     access_lifetime: u64,
     refresh_lifetime: u64,
@@ -134,11 +136,35 @@ impl TokenCodec {
             Some(kid) => key.with_kid(kid.clone()),
             None => key,
         };
-        let keys = KeySet::new(key, [])?;
+        Self::with_key_set(config, KeySet::new(key, [])?, clock)
+    }
+
+    /// A codec with every setting of `config` but its keys, which come from
+    /// `keys` (a verify-only set makes a codec that only verifies).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_simplejwt::clock::SystemClock;
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::keys::KeySet;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let verifier = TokenCodec::with_key_set(&JwtConfig::default(), KeySet::verify_only([]).unwrap(), Arc::new(SystemClock)).unwrap();
+    /// assert!(verifier.mint_pair("1", &serde_json::Map::new()).is_err());
+    /// ```
+    pub fn with_key_set(
+        config: &JwtConfig,
+        keys: KeySet,
+        clock: SharedClock,
+    ) -> Result<Self, ConfigError> {
+        config.check()?;
         let cache = VerifiedCache::new(config.verified_token_cache_capacity);
         Ok(TokenCodec {
             inner: Arc::new(CodecInner {
                 keys: ArcSwap::from_pointee(keys),
+                algorithm: config.algorithm,
                 names: ClaimNames {
                     token_type: config.token_type_claim.clone(),
                     jti: config.jti_claim.clone(),
@@ -163,12 +189,21 @@ impl TokenCodec {
 
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
-        self.inner.keys.load().signing_key().algorithm()
+        let keys = self.inner.keys.load();
+        keys.signing_key()
+            .map_or(self.inner.algorithm, Key::algorithm)
     }
 
     /// The current key set.
     pub fn key_set(&self) -> Arc<KeySet> {
         self.inner.keys.load_full()
+    }
+
+    /// Whether `token` starts with the header this codec signs with.
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) fn has_own_header(&self, token: &str) -> bool {
+        let keys = self.inner.keys.load();
+        keys.signing_key().is_some() && token.split('.').next() == Some(keys.header())
     }
 
     /// Replaces the key set atomically (key rotation): tokens are signed with
@@ -282,10 +317,10 @@ impl TokenCodec {
         token.push_str(keys.header());
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = keys
+        let signing_key = keys
             .signing_key()
-            .sign(token.as_bytes())
-            .map_err(SignError)?;
+            .ok_or_else(|| SignError("this codec only verifies".into()))?;
+        let signature = signing_key.sign(token.as_bytes()).map_err(SignError)?;
         token.push('.');
         token.push_str(&signature);
         Ok(MintedToken { token, claims })
@@ -422,9 +457,9 @@ impl TokenCodec {
         };
         let message = &token.as_bytes()[..header.len() + 1 + payload.len()];
         let keys = self.inner.keys.load();
-        let verified_by = if header == keys.header() {
+        let verified_by = if let Some(key) = keys.signing_key().filter(|_| header == keys.header())
+        {
             // Our own header, byte for byte: the signing key, nothing to parse.
-            let key = keys.signing_key();
             key.verify(message, signature).then_some(key)
         } else {
             // Any other header is read exactly as jsonwebtoken reads it. Its

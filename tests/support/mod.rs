@@ -175,6 +175,7 @@ impl Server {
             auto_refresh: false,
             cookies: false,
             keys: app::KeyOptions::default(),
+            trust_issuers: Vec::new(),
         };
         change(&mut options);
         let built = app::build(options).await.expect("app builds");
