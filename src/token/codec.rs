@@ -408,7 +408,7 @@ impl TokenCodec {
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```
     pub fn decode_unvalidated(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
-        let (_, payload) = self.check_signature(token)?;
+        let (_, payload) = check_signature(&self.inner.keys.load(), token)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
@@ -432,52 +432,21 @@ impl TokenCodec {
         if token.len() > inner.max_token_bytes {
             return Err(TokenError::Invalid);
         }
-        if let Some(raw) = inner.cache.as_ref().and_then(|cache| cache.get(token)) {
+        let keys = inner.keys.load();
+        // HMAC tags are cheaper to check than a cache lookup: only sets with
+        // asymmetric keys use the cache.
+        let cache = inner.cache.as_ref().filter(|_| keys.has_asymmetric());
+        if let Some(raw) = cache.and_then(|cache| cache.get(token)) {
             return self.apply_rules(raw, expected, allow_expired);
         }
-        let (cacheable, payload) = self.check_signature(token)?;
+        let (cacheable, payload) = check_signature(&keys, token)?;
         let raw = decode_payload(payload, |json| {
             inner.names.parse(json).map_err(|_| TokenError::Invalid)
         })?;
-        if let Some(cache) = inner.cache.as_ref().filter(|_| cacheable) {
+        if let Some(cache) = cache.filter(|_| cacheable) {
             cache.insert(token, &raw, self.now());
         }
         self.apply_rules(raw, expected, allow_expired)
-    }
-
-    /// Splits the token, finds the key its header names, and checks the
-    /// signature. Returns whether the key is asymmetric (worth caching) and
-    /// the base64url payload.
-    fn check_signature<'t>(&self, token: &'t str) -> Result<(bool, &'t str), TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Invalid);
-        };
-        let message = &token.as_bytes()[..header.len() + 1 + payload.len()];
-        let keys = self.inner.keys.load();
-        let verified_by = if let Some(key) = keys.signing_key().filter(|_| header == keys.header())
-        {
-            // Our own header, byte for byte: the signing key, nothing to parse.
-            key.verify(message, signature).then_some(key)
-        } else {
-            // Any other header is read exactly as jsonwebtoken reads it. Its
-            // `kid` selects among our keys and its `alg` must be that key's
-            // own; `jku`, `x5u` and `jwk` are never followed.
-            let bytes = URL_SAFE_NO_PAD
-                .decode(header)
-                .map_err(|_| TokenError::Invalid)?;
-            let header: jsonwebtoken::Header =
-                serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
-            keys.find_verifier(header.kid.as_deref(), header.alg, |key| {
-                key.verify(message, signature)
-            })
-        };
-        match verified_by {
-            Some(key) => Ok((!key.is_hmac(), payload)),
-            None => Err(TokenError::Invalid),
-        }
     }
 
     fn apply_rules(
@@ -542,6 +511,39 @@ impl TokenCodec {
             extra: raw.extra,
         };
         Ok((claims, expired))
+    }
+}
+
+/// Splits the token, finds the key its header names, and checks the
+/// signature. Returns whether the key is asymmetric (worth caching) and
+/// the base64url payload.
+fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str), TokenError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Invalid);
+    };
+    let message = &token.as_bytes()[..header.len() + 1 + payload.len()];
+    let verified_by = if let Some(key) = keys.signing_key().filter(|_| header == keys.header()) {
+        // Our own header, byte for byte: the signing key, nothing to parse.
+        key.verify(message, signature).then_some(key)
+    } else {
+        // Any other header is read exactly as jsonwebtoken reads it. Its
+        // `kid` selects among our keys and its `alg` must be that key's
+        // own; `jku`, `x5u` and `jwk` are never followed.
+        let bytes = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| TokenError::Invalid)?;
+        let header: jsonwebtoken::Header =
+            serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+        keys.find_verifier(header.kid.as_deref(), header.alg, |key| {
+            key.verify(message, signature)
+        })
+    };
+    match verified_by {
+        Some(key) => Ok((!key.is_hmac(), payload)),
+        None => Err(TokenError::Invalid),
     }
 }
 
