@@ -124,3 +124,89 @@ fn bad_command_lines_are_refused_with_usage() {
     assert!(!empty_password.status.success());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The kid in a token's header.
+fn kid_of(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_the_key_files() {
+    let dir = temp_dir("sighup");
+    let keygen = |algorithm: &str| {
+        let output = run(&dir, &["keygen", "--algorithm", algorithm], "");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    std::fs::write(dir.join("signing.pem"), keygen("ES256")).unwrap();
+    assert!(run(
+        &dir,
+        &["createuser", "alice", "--password", "wonderland-42"],
+        ""
+    )
+    .status
+    .success());
+    let address = free_address();
+    let server = serve(
+        &dir,
+        address,
+        &["--algorithm", "ES256", "--signing-key", "signing.pem"],
+    );
+    let login = || {
+        let answer = post(
+            address,
+            "/api/token/",
+            &json!({"username": "alice", "password": "wonderland-42"}),
+        );
+        assert_eq!(answer.status, 200, "{answer:?}");
+        answer.body["access"].as_str().unwrap().to_owned()
+    };
+    let first_kid = kid_of(&login());
+
+    // A new key file, then SIGHUP: new tokens carry the new key's kid, no restart.
+    std::fs::write(dir.join("signing.pem"), keygen("ES256")).unwrap();
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut reloaded = false;
+    for _ in 0..200 {
+        if kid_of(&login()) != first_kid {
+            reloaded = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(reloaded, "the new key signs after SIGHUP");
+    let jwks = get(address, "/.well-known/jwks.json");
+    assert_eq!(jwks.status, 200);
+    let kids: Vec<_> = jwks.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].clone())
+        .collect();
+    assert_eq!(kids.len(), 1, "only the new key is published: {kids:?}");
+    assert_ne!(
+        kids[0],
+        first_kid.as_str(),
+        "the old key is no longer published"
+    );
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
+}

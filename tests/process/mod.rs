@@ -137,6 +137,14 @@ impl Answer {
     }
 }
 
+/// One HTTP/1.1 GET over a plain socket.
+pub fn get(address: SocketAddr, path: &str) -> Answer {
+    exchange(
+        address,
+        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
 /// One HTTP/1.1 POST of a JSON body over a plain socket.
 pub fn post(address: SocketAddr, path: &str, body: &Value) -> Answer {
     let body = body.to_string();
@@ -144,6 +152,10 @@ pub fn post(address: SocketAddr, path: &str, body: &Value) -> Answer {
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    exchange(address, request)
+}
+
+fn exchange(address: SocketAddr, request: String) -> Answer {
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
