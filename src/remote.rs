@@ -242,12 +242,22 @@ impl RemoteIssuers {
     /// The issuer a token names in its `iss`, when it is one of ours.
     pub(crate) fn issuer_of(&self, token: &str) -> Option<&Arc<Issuer>> {
         #[derive(Deserialize)]
-        struct Iss {
-            iss: Option<String>,
+        struct Iss<'a> {
+            #[serde(borrow)]
+            iss: Option<std::borrow::Cow<'a, str>>,
         }
         let payload = token.split('.').nth(1)?;
-        let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-        let iss = serde_json::from_slice::<Iss>(&bytes).ok()?.iss?;
+        // Decoded on the stack for tokens of the usual size; nothing is kept.
+        let mut buffer = [0u8; 2048];
+        let heap;
+        let bytes: &[u8] = match URL_SAFE_NO_PAD.decode_slice(payload, &mut buffer) {
+            Ok(length) => &buffer[..length],
+            Err(_) => {
+                heap = URL_SAFE_NO_PAD.decode(payload).ok()?;
+                &heap
+            }
+        };
+        let iss = serde_json::from_slice::<Iss<'_>>(bytes).ok()?.iss?;
         self.issuers
             .iter()
             .find(|issuer| issuer.config.issuer == iss)
