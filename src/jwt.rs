@@ -190,14 +190,11 @@ impl Jwt {
         &self.inner.auth_header
     }
 
-    /// The remote issuer a token names, unless it carries our own header.
+    /// The remote issuers, when the token may be theirs (it does not carry our own header).
     #[cfg(feature = "remote-jwks")]
-    pub(crate) fn remote_issuer_of(&self, token: &str) -> Option<Arc<crate::remote::Issuer>> {
-        let remote = self.inner.remote.as_ref()?;
-        if self.inner.codec.has_own_header(token) {
-            return None;
-        }
-        remote.issuer_of(token).cloned()
+    pub(crate) fn remote_for(&self, token: &str) -> Option<&crate::remote::RemoteIssuers> {
+        let remote = self.inner.remote.as_deref()?;
+        (!self.inner.codec.has_own_header(token)).then_some(remote)
     }
 
     pub(crate) fn refresh_headers(&self) -> &RefreshHeaders {

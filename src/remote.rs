@@ -263,6 +263,18 @@ impl RemoteIssuers {
             .find(|issuer| issuer.config.issuer == iss)
     }
 
+    /// A token one of the issuers verified before (its verified-token cache
+    /// remembers it): verified again without reading its `iss`.
+    pub(crate) fn verify_remembered(
+        &self,
+        token: &str,
+        expected: Expected,
+    ) -> Option<Result<Claims, TokenError>> {
+        self.issuers
+            .iter()
+            .find_map(|issuer| issuer.codec.verify_if_cached(token, expected))
+    }
+
     /// How many times the keys of `issuer` were fetched (start-up included).
     pub fn fetches(&self, issuer: &str) -> Option<u64> {
         let issuer = self

@@ -94,15 +94,40 @@ impl<S> AuthService<S> {
             },
         };
         #[cfg(feature = "remote-jwks")]
-        if let Some(issuer) = self.jwt.remote_issuer_of(token) {
+        if let Some(remote) = self.jwt.remote_for(token) {
+            let expected = Expected::Kind(TokenKind::Access);
+            // A token verified before needs no reading of its `iss`.
+            if let Some(verified) = remote.verify_remembered(token, expected) {
+                return match verified
+                    .map_err(ApiError::AccessTokenRefused)
+                    .and_then(|claims| {
+                        let user_id = user_id_of(&claims)?;
+                        Ok((claims, user_id))
+                    }) {
+                    Ok((claims, user_id)) => Verdict::LookUp { claims, user_id },
+                    Err(error) => Verdict::Refuse(error),
+                };
+            }
+        }
+        #[cfg(feature = "remote-jwks")]
+        if let Some(issuer) = self
+            .jwt
+            .remote_for(token)
+            .and_then(|remote| remote.issuer_of(token))
+            .cloned()
+        {
+            // The kid is looked at before verifying: keys swapped in between
+            // then only send the request through the (no-op) refetch.
+            if issuer.lacks_kid_of(token) {
+                return Verdict::Refetch {
+                    issuer,
+                    token: token.to_owned(),
+                };
+            }
             return match issuer.verify(token, Expected::Kind(TokenKind::Access)) {
                 Ok(claims) => match user_id_of(&claims) {
                     Ok(user_id) => Verdict::LookUp { claims, user_id },
                     Err(error) => Verdict::Refuse(error),
-                },
-                Err(TokenError::Invalid) if issuer.lacks_kid_of(token) => Verdict::Refetch {
-                    issuer,
-                    token: token.to_owned(),
                 },
                 Err(error) => Verdict::Refuse(ApiError::AccessTokenRefused(error)),
             };

@@ -199,6 +199,22 @@ impl TokenCodec {
         self.inner.keys.load_full()
     }
 
+    /// The verification of a token remembered by the verified-token cache,
+    /// without touching anything else; `None` when it is not remembered.
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) fn verify_if_cached(
+        &self,
+        token: &str,
+        expected: Expected,
+    ) -> Option<Result<Claims, TokenError>> {
+        let inner = &*self.inner;
+        let raw = inner.cache.as_ref()?.get(token)?;
+        Some(
+            self.apply_rules(raw, expected, false)
+                .map(|(claims, _)| claims),
+        )
+    }
+
     /// Whether `token` starts with the header this codec signs with.
     #[cfg(feature = "remote-jwks")]
     pub(crate) fn has_own_header(&self, token: &str) -> bool {
