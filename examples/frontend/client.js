@@ -43,6 +43,10 @@ export function createAuthClient(options = {}) {
     ...options.paths,
   };
   let refreshing = null;
+  // Counts completed refreshes: a request sent before the latest one retries
+  // with the new tokens instead of refreshing again (HttpOnly cookies cannot
+  // be compared, so this works in both modes).
+  let generation = 0;
 
   const credentials = mode === 'cookie' ? 'include' : 'same-origin';
   const access = () => storage.getItem(ACCESS);
@@ -90,6 +94,7 @@ export function createAuthClient(options = {}) {
         const response = await postJson(paths.refresh, body);
         if (!response.ok) throw new Error(`refresh failed (${response.status})`);
         store(await response.json());
+        generation += 1;
       })().finally(() => {
         refreshing = null;
       });
@@ -116,12 +121,12 @@ export function createAuthClient(options = {}) {
 
   /** `fetch` with the access token, one refresh and one retry on an expired token. */
   async function request(path, init = {}) {
-    const used = access();
+    const sentAt = generation;
     const response = await fetchImpl(baseUrl + path, withAuth(init));
     if (!(await isExpiredToken(response))) return response;
     try {
       // Another request may have refreshed already while this one was in flight.
-      if (mode === 'cookie' || access() === used) await refreshOnce();
+      if (generation === sentAt) await refreshOnce();
     } catch {
       endSession();
       return response;
@@ -132,6 +137,7 @@ export function createAuthClient(options = {}) {
   /** The same policy as axios interceptors on `instance`. */
   function attachAxios(instance) {
     instance.interceptors.request.use((config) => {
+      config._towerSimplejwtGeneration = generation;
       if (mode === 'header' && access()) {
         config.headers = config.headers ?? {};
         config.headers.Authorization = `Bearer ${access()}`;
@@ -145,8 +151,7 @@ export function createAuthClient(options = {}) {
       if (!expired || !config || config._towerSimplejwtRetried) throw error;
       config._towerSimplejwtRetried = true;
       try {
-        const used = config.headers?.Authorization;
-        if (mode === 'cookie' || used === `Bearer ${access()}`) await refreshOnce();
+        if (config._towerSimplejwtGeneration === generation) await refreshOnce();
       } catch {
         endSession();
         throw error;
