@@ -95,42 +95,9 @@ impl<S> AuthService<S> {
         };
         #[cfg(feature = "remote-jwks")]
         if let Some(remote) = self.jwt.remote_for(token) {
-            let expected = Expected::Kind(TokenKind::Access);
-            // A token verified before needs no reading of its `iss`.
-            if let Some(verified) = remote.verify_remembered(token, expected) {
-                return match verified
-                    .map_err(ApiError::AccessTokenRefused)
-                    .and_then(|claims| {
-                        let user_id = user_id_of(&claims)?;
-                        Ok((claims, user_id))
-                    }) {
-                    Ok((claims, user_id)) => Verdict::LookUp { claims, user_id },
-                    Err(error) => Verdict::Refuse(error),
-                };
+            if let Some(verdict) = remote_verdict(remote, token) {
+                return verdict;
             }
-        }
-        #[cfg(feature = "remote-jwks")]
-        if let Some(issuer) = self
-            .jwt
-            .remote_for(token)
-            .and_then(|remote| remote.issuer_of(token))
-            .cloned()
-        {
-            // The kid is looked at before verifying: keys swapped in between
-            // then only send the request through the (no-op) refetch.
-            if issuer.lacks_kid_of(token) {
-                return Verdict::Refetch {
-                    issuer,
-                    token: token.to_owned(),
-                };
-            }
-            return match issuer.verify(token, Expected::Kind(TokenKind::Access)) {
-                Ok(claims) => match user_id_of(&claims) {
-                    Ok(user_id) => Verdict::LookUp { claims, user_id },
-                    Err(error) => Verdict::Refuse(error),
-                },
-                Err(error) => Verdict::Refuse(ApiError::AccessTokenRefused(error)),
-            };
         }
         let claims = match self
             .jwt
@@ -181,6 +148,40 @@ impl<S> AuthService<S> {
             },
             _ => expired_error,
         }
+    }
+}
+
+/// The verdict on a token another issuer may have signed; `None` when no
+/// configured issuer claims it.
+#[cfg(feature = "remote-jwks")]
+fn remote_verdict(remote: &crate::remote::RemoteIssuers, token: &str) -> Option<Verdict> {
+    let expected = Expected::Kind(TokenKind::Access);
+    // A token verified before needs no reading of its `iss`.
+    if let Some(verified) = remote.verify_remembered(token, expected) {
+        return Some(look_up_verdict(verified));
+    }
+    let issuer = remote.issuer_of(token)?.clone();
+    // The kid is looked at before verifying: keys swapped in between then
+    // only send the request through the (no-op) refetch.
+    if issuer.lacks_kid_of(token) {
+        return Some(Verdict::Refetch {
+            issuer,
+            token: token.to_owned(),
+        });
+    }
+    Some(look_up_verdict(issuer.verify(token, expected)))
+}
+
+/// A verified token's user to look up, or the contract's refusal.
+#[cfg(feature = "remote-jwks")]
+fn look_up_verdict(verified: Result<Claims, TokenError>) -> Verdict {
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(error) => return Verdict::Refuse(ApiError::AccessTokenRefused(error)),
+    };
+    match user_id_of(&claims) {
+        Ok(user_id) => Verdict::LookUp { claims, user_id },
+        Err(error) => Verdict::Refuse(error),
     }
 }
 
