@@ -283,9 +283,74 @@ fn auth_layer(c: &mut Criterion) {
     group.finish();
 }
 
+/// The load test's routes without the network: one request through an axum
+/// `Router`, unprotected and behind `AuthLayer`.
+fn axum_route(c: &mut Criterion) {
+    use axum::routing::get;
+    use axum::{Extension, Json, Router};
+    use tower::ServiceExt;
+    use tower_simplejwt::auth::AuthLayer;
+    use tower_simplejwt::credentials::{
+        MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let users = MemoryUserStore::new();
+    runtime
+        .block_on(users.create("alice", "unused", true))
+        .unwrap();
+    let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+        .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
+        .build()
+        .unwrap();
+    let token = jwt
+        .codec()
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token;
+    let authorization = http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    let request = || {
+        let mut request = http::Request::get("/api/me/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", authorization.clone());
+        request
+    };
+    let open = Router::new().route(
+        "/api/me/",
+        get(|| async { Json(serde_json::json!({"username": "alice"})) }),
+    );
+    let protected = Router::new()
+        .route(
+            "/api/me/",
+            get(|Extension(subject): Extension<Subject>| async move {
+                Json(serde_json::json!({"username": subject.username}))
+            }),
+        )
+        .layer(AuthLayer::new(jwt));
+
+    let mut group = c.benchmark_group("axum route");
+    group.bench_function("unprotected", |b| {
+        b.iter(|| runtime.block_on(open.clone().oneshot(request())).unwrap())
+    });
+    group.bench_function("AuthLayer", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(protected.clone().oneshot(request()))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = hs256, asymmetric, auth_layer
+    targets = hs256, asymmetric, auth_layer, axum_route
 }
 criterion_main!(benches);

@@ -54,10 +54,7 @@ enum Verdict {
     Refuse(ApiError),
     PassAnonymous,
     /// A valid access token: look its user up.
-    LookUp {
-        claims: Claims,
-        user_id: String,
-    },
+    LookUp(Claims),
     /// An access token sound but for its expiry, and a refresh credential.
     AutoRefresh {
         expired: Claims,
@@ -110,10 +107,7 @@ impl<S> AuthService<S> {
             }
             Err(error) => return Verdict::Refuse(ApiError::AccessTokenRefused(error)),
         };
-        match user_id_of(&claims) {
-            Ok(user_id) => Verdict::LookUp { claims, user_id },
-            Err(error) => Verdict::Refuse(error),
-        }
+        Verdict::LookUp(claims)
     }
 
     /// An expired access token is refreshed only when it is sound in every
@@ -175,19 +169,16 @@ fn remote_verdict(remote: &crate::remote::RemoteIssuers, token: &str) -> Option<
 /// A verified token's user to look up, or the contract's refusal.
 #[cfg(feature = "remote-jwks")]
 fn look_up_verdict(verified: Result<Claims, TokenError>) -> Verdict {
-    let claims = match verified {
-        Ok(claims) => claims,
-        Err(error) => return Verdict::Refuse(ApiError::AccessTokenRefused(error)),
-    };
-    match user_id_of(&claims) {
-        Ok(user_id) => Verdict::LookUp { claims, user_id },
-        Err(error) => Verdict::Refuse(error),
+    match verified {
+        Ok(claims) => Verdict::LookUp(claims),
+        Err(error) => Verdict::Refuse(ApiError::AccessTokenRefused(error)),
     }
 }
 
-fn user_id_of(claims: &Claims) -> Result<String, ApiError> {
+/// The user id a verified token names, or the contract's refusal.
+fn user_id_of(claims: &Claims) -> Result<&str, ApiError> {
     match &claims.user_id {
-        UserIdClaim::Id(id) => Ok(id.clone()),
+        UserIdClaim::Id(id) => Ok(id),
         UserIdClaim::Missing => Err(ApiError::NoUserIdentification),
         UserIdClaim::Unusable => Err(ApiError::UserNotFound),
     }
@@ -214,9 +205,13 @@ where
         let mut authentication = match self.verdict(&request) {
             Verdict::Refuse(error) => return refuse(error, grpc),
             Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
-            Verdict::LookUp { claims, user_id } => {
+            Verdict::LookUp(claims) => {
+                let user_id = match user_id_of(&claims) {
+                    Ok(user_id) => user_id,
+                    Err(error) => return refuse(error, grpc),
+                };
                 // Users in memory answer at once: no future, no allocation.
-                if let Some(found) = self.jwt.authenticator().subject_now(&user_id) {
+                if let Some(found) = self.jwt.authenticator().subject_now(user_id) {
                     return match active_subject(&self.jwt, found) {
                         Ok(subject) => self.serve(
                             request,
@@ -229,6 +224,7 @@ where
                         Err(error) => refuse(error, grpc),
                     };
                 }
+                let user_id = user_id.to_owned();
                 let jwt = self.jwt.clone();
                 Box::pin(async move {
                     let subject = look_up(&jwt, &user_id).await?;
@@ -254,7 +250,7 @@ where
                     let claims = issuer
                         .verify(&token, Expected::Kind(TokenKind::Access))
                         .map_err(ApiError::AccessTokenRefused)?;
-                    let subject = look_up(&jwt, &user_id_of(&claims)?).await?;
+                    let subject = look_up(&jwt, user_id_of(&claims)?).await?;
                     Ok(Authenticated {
                         subject,
                         claims,
@@ -362,7 +358,7 @@ async fn auto_refresh(
         Err(_) => return Err(expired_error),
     };
     let claims = exchanged.access.claims;
-    let subject = look_up(jwt, &user_id_of(&claims)?).await?;
+    let subject = look_up(jwt, user_id_of(&claims)?).await?;
     tracing::debug!(subject = %subject.id, "expired access token refreshed automatically");
     Ok(Authenticated {
         subject,

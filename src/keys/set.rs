@@ -114,11 +114,6 @@ impl KeySet {
         })
     }
 
-    /// Whether any key is asymmetric (only such tokens are worth caching).
-    pub(crate) fn has_asymmetric(&self) -> bool {
-        self.keys.iter().any(|key| !key.is_hmac())
-    }
-
     /// Whether a key of this set has this `kid`.
     pub fn has_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|key| key.kid() == Some(kid))

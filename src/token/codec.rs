@@ -249,12 +249,18 @@ impl TokenCodec {
         self.forget_verified_tokens();
     }
 
-    /// Forgets the tokens remembered by the verified-token cache (asymmetric
-    /// algorithms only), so the next use of each is checked in full.
+    /// Forgets the tokens remembered by the verified-token cache, so the
+    /// next use of each is checked in full.
     pub fn forget_verified_tokens(&self) {
         if let Some(cache) = &self.inner.cache {
             cache.clear();
         }
+    }
+
+    /// How many tokens the verified-token cache remembers.
+    #[cfg(test)]
+    pub(crate) fn remembered_tokens(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
     /// A new refresh token for `user_id` with `extra` claims, and its access token.
@@ -424,7 +430,7 @@ impl TokenCodec {
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```
     pub fn decode_unvalidated(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
-        let (_, payload) = check_signature(&self.inner.keys.load(), token)?;
+        let payload = check_signature(&self.inner.keys.load(), token)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
@@ -449,17 +455,16 @@ impl TokenCodec {
             return Err(TokenError::Invalid);
         }
         let keys = inner.keys.load();
-        // HMAC tags are cheaper to check than a cache lookup: only sets with
-        // asymmetric keys use the cache.
-        let cache = inner.cache.as_ref().filter(|_| keys.has_asymmetric());
+        let cache = inner.cache.as_ref();
         if let Some(raw) = cache.and_then(|cache| cache.get(token)) {
             return self.apply_rules(raw, expected, allow_expired);
         }
-        let (cacheable, payload) = check_signature(&keys, token)?;
+        let payload = check_signature(&keys, token)?;
         let raw = decode_payload(payload, |json| {
             inner.names.parse(json).map_err(|_| TokenError::Invalid)
         })?;
-        if let Some(cache) = cache.filter(|_| cacheable) {
+        // A refresh token is presented once (rotation): not worth remembering.
+        if let Some(cache) = cache.filter(|_| expected != Expected::Kind(TokenKind::Refresh)) {
             cache.insert(token, &raw, self.now());
         }
         self.apply_rules(raw, expected, allow_expired)
@@ -533,7 +538,7 @@ impl TokenCodec {
 /// Splits the token, finds the key its header names, and checks the
 /// signature. Returns whether the key is asymmetric (worth caching) and
 /// the base64url payload.
-fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str), TokenError> {
+fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<&'t str, TokenError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -558,7 +563,7 @@ fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str),
         })
     };
     match verified_by {
-        Some(key) => Ok((!key.is_hmac(), payload)),
+        Some(_) => Ok(payload),
         None => Err(TokenError::Invalid),
     }
 }

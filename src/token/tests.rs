@@ -835,3 +835,65 @@ fn cached_asymmetric_tokens_still_follow_every_rule() {
         Err(TokenError::Expired)
     );
 }
+
+#[test]
+fn hmac_tokens_are_remembered_until_the_keys_change() {
+    let (codec, clock) = setup(JwtConfig::simplejwt_guide(SECRET));
+    let pair = codec.mint_pair("1", &Map::new()).unwrap();
+    assert_eq!(
+        codec.verify(&pair.refresh.token, REFRESH).unwrap().jti,
+        pair.refresh.claims.jti
+    );
+    assert_eq!(
+        codec.remembered_tokens(),
+        0,
+        "refresh tokens are presented once: not remembered"
+    );
+
+    let first = codec.verify(&pair.access.token, ACCESS).unwrap();
+    assert_eq!(codec.remembered_tokens(), 1);
+    assert_eq!(
+        codec.verify(&pair.access.token, ACCESS).unwrap(),
+        first,
+        "a hit gives the same claims"
+    );
+    assert_eq!(codec.remembered_tokens(), 1, "a hit adds nothing");
+    assert_eq!(
+        codec.verify(&pair.access.token, REFRESH),
+        Err(TokenError::WrongType)
+    );
+
+    // A token under a retired key is refused even though it was remembered.
+    let next = crate::keys::Key::from_secret(Algorithm::HS256, "another secret").unwrap();
+    codec.set_key_set(crate::keys::KeySet::new(next, []).unwrap());
+    assert_eq!(codec.remembered_tokens(), 0);
+    assert_eq!(
+        codec.verify(&pair.access.token, ACCESS),
+        Err(TokenError::Invalid)
+    );
+    assert_eq!(
+        codec.remembered_tokens(),
+        0,
+        "a refused token is not remembered"
+    );
+
+    // Expiry is checked on every hit, against the clock.
+    let fresh = codec.mint_pair("1", &Map::new()).unwrap().access.token;
+    assert!(codec.verify(&fresh, ACCESS).is_ok());
+    assert!(codec.verify(&fresh, ACCESS).is_ok());
+    clock.advance(Duration::from_secs(7200));
+    assert_eq!(codec.verify(&fresh, ACCESS), Err(TokenError::Expired));
+}
+
+#[test]
+fn no_cache_when_its_capacity_is_zero() {
+    let config = JwtConfig {
+        verified_token_cache_capacity: 0,
+        ..JwtConfig::simplejwt_guide(SECRET)
+    };
+    let (codec, _clock) = setup(config);
+    let access = codec.mint_pair("1", &Map::new()).unwrap().access.token;
+    assert!(codec.verify(&access, ACCESS).is_ok());
+    assert!(codec.verify(&access, ACCESS).is_ok());
+    assert_eq!(codec.remembered_tokens(), 0);
+}
