@@ -52,7 +52,8 @@ pin_project! {
         Inner {
             #[pin]
             future: S::Future,
-            issued: Option<(IssuedTokens, Jwt)>,
+            // Tokens refreshed on the way (rare): boxed to keep the future small.
+            issued: Option<Box<(IssuedTokens, Jwt)>>,
         },
     }
 }
@@ -66,7 +67,7 @@ impl<S: Service<Request<ReqBody>>, ReqBody> ResponseFuture<S, ReqBody> {
         }
     }
 
-    pub(crate) fn inner(future: S::Future, issued: Option<(IssuedTokens, Jwt)>) -> Self {
+    pub(crate) fn inner(future: S::Future, issued: Option<Box<(IssuedTokens, Jwt)>>) -> Self {
         ResponseFuture {
             state: State::Inner { future, issued },
         }
@@ -131,7 +132,7 @@ where
                             request.extensions_mut().insert(claims);
                             request.extensions_mut().insert(subject);
                             let future = service.call(request);
-                            let issued = issued.map(|issued| (issued, jwt));
+                            let issued = issued.map(|issued| Box::new((issued, jwt)));
                             this.state.set(State::Inner { future, issued });
                         }
                         Err(error) => {
@@ -142,7 +143,8 @@ where
                 }
                 StateProj::Inner { future, issued } => {
                     let mut response = ready!(future.poll(cx))?;
-                    if let Some((issued, jwt)) = issued.take() {
+                    if let Some(delivery) = issued.take() {
+                        let (issued, jwt) = *delivery;
                         transport::deliver(
                             response.headers_mut(),
                             jwt.config(),

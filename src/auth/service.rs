@@ -201,14 +201,13 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let grpc = is_grpc(request.headers());
         let mut authentication = match self.verdict(&request) {
-            Verdict::Refuse(error) => return refuse(error, grpc),
+            Verdict::Refuse(error) => return refuse(error, &request),
             Verdict::PassAnonymous => return ResponseFuture::inner(self.inner.call(request), None),
             Verdict::LookUp(claims) => {
                 let user_id = match user_id_of(&claims) {
                     Ok(user_id) => user_id,
-                    Err(error) => return refuse(error, grpc),
+                    Err(error) => return refuse(error, &request),
                 };
                 // Users in memory answer at once: no future, no allocation.
                 if let Some(found) = self.jwt.authenticator().subject_now(user_id) {
@@ -221,7 +220,7 @@ where
                                 issued: None,
                             },
                         ),
-                        Err(error) => refuse(error, grpc),
+                        Err(error) => refuse(error, &request),
                     };
                 }
                 let user_id = user_id.to_owned();
@@ -269,13 +268,14 @@ where
         {
             return match outcome {
                 Ok(authenticated) => self.serve(request, authenticated),
-                Err(error) => refuse(error, grpc),
+                Err(error) => refuse(error, &request),
             };
         }
         // The inner service was made ready by poll_ready: keep that one for
         // this request and leave a fresh clone in its place.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
+        let grpc = is_grpc(request.headers());
         ResponseFuture::authenticating(authentication, request, inner, self.jwt.clone(), grpc)
     }
 }
@@ -297,18 +297,19 @@ impl<S> AuthService<S> {
         } = authenticated;
         request.extensions_mut().insert(claims);
         request.extensions_mut().insert(subject);
-        let issued = issued.map(|issued| (issued, self.jwt.clone()));
+        let issued = issued.map(|issued| Box::new((issued, self.jwt.clone())));
         ResponseFuture::inner(self.inner.call(request), issued)
     }
 }
 
-/// The contract's answer to a refused request, in JSON or gRPC terms.
+/// The contract's answer to a refused request, in JSON or gRPC terms
+/// (after the request's content type).
 fn refuse<S: Service<Request<ReqBody>>, ReqBody>(
     error: ApiError,
-    grpc: bool,
+    request: &Request<ReqBody>,
 ) -> ResponseFuture<S, ReqBody> {
     tracing::debug!(%error, "request refused");
-    ResponseFuture::refused(render(&error, grpc))
+    ResponseFuture::refused(render(&error, is_grpc(request.headers())))
 }
 
 /// The subject of a verified token, or the contract's refusal.
