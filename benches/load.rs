@@ -3,9 +3,12 @@
 //! `AuthLayer`, and verifying with plain `jsonwebtoken::decode`, in one run.
 //!
 //! `cargo bench --bench load` (or `-- SECONDS CONNECTIONS ROUNDS`). The
-//! servers run in this process on one worker thread; wrk runs beside them
-//! with one thread, so both share the machine's two cores the same way for
-//! every variant. Rounds interleave the variants to spread out noise.
+//! servers run in this process on one worker thread, pinned to the first
+//! CPU; wrk runs with one thread pinned to the second (with `taskset`, when
+//! it is there), so both get the same core for every variant. Rounds
+//! interleave the variants; each round's ratio compares measurements taken
+//! seconds apart, and their median is reported beside the ratio of the
+//! means, so a slow spell of a shared machine moves neither much.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -70,22 +73,68 @@ async fn plain_jsonwebtoken(
     Ok(Json(json!({"username": subject.username})))
 }
 
-fn wrk(port: u16, token: &str, seconds: u64, connections: u64) -> f64 {
-    let output = Command::new("wrk")
+/// Pins every thread of this process to CPU 0, so that wrk can have CPU 1;
+/// false when `taskset` (util-linux) is missing or refused.
+fn pin_servers() -> bool {
+    Command::new("taskset")
+        .args(["-apc", "0", &std::process::id().to_string()])
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// One wrk run: requests per second, and this process's CPU time per
+/// request (user + system, from /proc) while it ran.
+struct Measurement {
+    rate: f64,
+    cpu_per_request: f64,
+}
+
+/// CPU time this process has used, in seconds (Linux: /proc/self/stat).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name (which ends with the last ')'):
+    // utime and stime are the 12th and 13th, in clock ticks of 1/100 s.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+fn wrk(port: u16, token: &str, seconds: u64, connections: u64, pinned: bool) -> Measurement {
+    let mut command = match pinned {
+        true => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", "1", "wrk"]);
+            command
+        }
+        false => Command::new("wrk"),
+    };
+    let cpu_before = process_cpu_seconds();
+    let output = command
         .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .arg(format!("http://127.0.0.1:{port}/api/me/"))
         .output()
         .expect("wrk must be installed (apt-get install wrk)");
+    let cpu = process_cpu_seconds() - cpu_before;
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         !text.contains("Non-2xx"),
         "every answer must be 200:\n{text}"
     );
-    text.lines()
+    let rate: f64 = text
+        .lines()
         .find_map(|line| line.strip_prefix("Requests/sec:"))
         .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"))
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    let requests: f64 = text
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk's output:\n{text}"));
+    Measurement {
+        rate,
+        cpu_per_request: cpu / requests,
+    }
 }
 
 fn main() {
@@ -159,22 +208,60 @@ fn main() {
         "AuthLayer, local ES256 key",
         "AuthLayer, remote issuer's ES256 key",
     ];
-    let mut totals = vec![0.0f64; ports.len()];
+    let pinned = pin_servers();
+    println!(
+        "servers {} wrk",
+        match pinned {
+            true => "pinned to CPU 0,",
+            false => "and wrk not pinned (no taskset):",
+        }
+    );
+    // rates[variant][round]
+    let mut rates = vec![Vec::new(); ports.len()];
+    let mut cpu = vec![Vec::new(); ports.len()];
     for round in 1..=rounds {
         for (index, port) in ports.iter().enumerate() {
-            let rps = wrk(*port, &token[index], seconds, connections);
-            println!("round {round}: {:<38} {rps:>10.0} requests/s", names[index]);
-            totals[index] += rps;
+            let measured = wrk(*port, &token[index], seconds, connections, pinned);
+            println!(
+                "round {round}: {:<38} {:>10.0} requests/s  {:>6.2} µs of server CPU per request",
+                names[index],
+                measured.rate,
+                measured.cpu_per_request * 1e6
+            );
+            rates[index].push(measured.rate);
+            cpu[index].push(measured.cpu_per_request);
         }
     }
-    println!("\nmean of {rounds} rounds of {seconds} s, {connections} connections:");
-    for (index, total) in totals.iter().enumerate() {
-        let mean = total / rounds as f64;
-        let versus = match index {
-            4 => format!("{:.3}× the local ES256 key", total / totals[3]),
-            _ => format!("{:.3}× the unprotected handler", total / totals[0]),
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    println!("\n{rounds} rounds of {seconds} s, {connections} connections:");
+    println!(
+        "{:<38} {:>10}  {:>14}  {:>16}  {:>22}  versus",
+        "", "mean rps", "ratio of means", "median of rounds", "server CPU per request"
+    );
+    for (index, rounds) in rates.iter().enumerate() {
+        let baseline = match index {
+            4 => 3,
+            _ => 0,
         };
-        println!("{:<38} {mean:>10.0} requests/s  {versus}", names[index]);
+        let mut ratios: Vec<f64> = rounds
+            .iter()
+            .zip(&rates[baseline])
+            .map(|(rate, base)| rate / base)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let median = (ratios[(ratios.len() - 1) / 2] + ratios[ratios.len() / 2]) / 2.0;
+        println!(
+            "{:<38} {:>10.0}  {:>13.3}×  {:>15.3}×  {:>8.2} µs ({:.3}×)  {} (rounds {:.3}–{:.3})",
+            names[index],
+            mean(rounds),
+            mean(rounds) / mean(&rates[baseline]),
+            median,
+            mean(&cpu[index]) * 1e6,
+            mean(&cpu[baseline]) / mean(&cpu[index]),
+            names[baseline],
+            ratios[0],
+            ratios[ratios.len() - 1],
+        );
     }
 }
 

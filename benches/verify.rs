@@ -321,10 +321,14 @@ fn axum_route(c: &mut Criterion) {
             .insert("authorization", authorization.clone());
         request
     };
-    let open = Router::new().route(
-        "/api/me/",
-        get(|| async { Json(serde_json::json!({"username": "alice"})) }),
-    );
+    // `with_state` turns the handlers into routes once, as `axum::serve` does
+    // per connection.
+    let open = Router::new()
+        .route(
+            "/api/me/",
+            get(|| async { Json(serde_json::json!({"username": "alice"})) }),
+        )
+        .with_state(());
     let protected = Router::new()
         .route(
             "/api/me/",
@@ -332,7 +336,8 @@ fn axum_route(c: &mut Criterion) {
                 Json(serde_json::json!({"username": subject.username}))
             }),
         )
-        .layer(AuthLayer::new(jwt));
+        .layer(AuthLayer::new(jwt))
+        .with_state(());
 
     let mut group = c.benchmark_group("axum route");
     group.bench_function("unprotected", |b| {

@@ -536,8 +536,7 @@ impl TokenCodec {
 }
 
 /// Splits the token, finds the key its header names, and checks the
-/// signature. Returns whether the key is asymmetric (worth caching) and
-/// the base64url payload.
+/// signature. Returns the base64url payload.
 fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<&'t str, TokenError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
