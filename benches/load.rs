@@ -83,20 +83,22 @@ fn pin_servers() -> bool {
 }
 
 /// One wrk run: requests per second, and this process's CPU time per
-/// request (user + system, from /proc) while it ran.
+/// request while it ran, in user space and in the kernel (from /proc).
 struct Measurement {
     rate: f64,
-    cpu_per_request: f64,
+    user_per_request: f64,
+    system_per_request: f64,
 }
 
-/// CPU time this process has used, in seconds (Linux: /proc/self/stat).
-fn process_cpu_seconds() -> f64 {
+/// CPU time this process has used in user space and in the kernel, in
+/// seconds (Linux: /proc/self/stat).
+fn process_cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     // Fields after the command name (which ends with the last ')'):
     // utime and stime are the 12th and 13th, in clock ticks of 1/100 s.
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
+    let ticks = |index: usize| fields[index].parse::<u64>().unwrap() as f64 / 100.0;
+    (ticks(11), ticks(12))
 }
 
 fn wrk(port: u16, token: &str, seconds: u64, connections: u64, pinned: bool) -> Measurement {
@@ -115,7 +117,7 @@ fn wrk(port: u16, token: &str, seconds: u64, connections: u64, pinned: bool) -> 
         .arg(format!("http://127.0.0.1:{port}/api/me/"))
         .output()
         .expect("wrk must be installed (apt-get install wrk)");
-    let cpu = process_cpu_seconds() - cpu_before;
+    let cpu_after = process_cpu_seconds();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         !text.contains("Non-2xx"),
@@ -133,7 +135,8 @@ fn wrk(port: u16, token: &str, seconds: u64, connections: u64, pinned: bool) -> 
         .unwrap_or_else(|| panic!("no request count in wrk's output:\n{text}"));
     Measurement {
         rate,
-        cpu_per_request: cpu / requests,
+        user_per_request: (cpu_after.0 - cpu_before.0) / requests,
+        system_per_request: (cpu_after.1 - cpu_before.1) / requests,
     }
 }
 
@@ -143,9 +146,9 @@ fn main() {
         .filter_map(|arg| arg.parse().ok())
         .collect();
     let (seconds, connections, rounds) = (
-        args.first().copied().unwrap_or(8),
+        args.first().copied().unwrap_or(2),
         args.get(1).copied().unwrap_or(32),
-        args.get(2).copied().unwrap_or(3),
+        args.get(2).copied().unwrap_or(15),
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -167,6 +170,12 @@ fn main() {
             .unwrap()
             .access
             .token;
+        let mut uncached_config = JwtConfig::simplejwt_guide(SECRET);
+        uncached_config.verified_token_cache_capacity = 0;
+        let uncached = Jwt::builder(uncached_config)
+            .shared_authenticator(authenticator.clone())
+            .build()
+            .unwrap();
         let plain = Arc::new(Plain {
             key: jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
             validation: jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256),
@@ -177,6 +186,9 @@ fn main() {
             Router::new()
                 .route("/api/me/", get(protected))
                 .layer(AuthLayer::new(jwt)),
+            Router::new()
+                .route("/api/me/", get(protected))
+                .layer(AuthLayer::new(uncached)),
             Router::new()
                 .route("/api/me/", get(plain_jsonwebtoken))
                 .with_state(plain),
@@ -204,6 +216,7 @@ fn main() {
     let names = [
         "unprotected handler",
         "AuthLayer",
+        "AuthLayer, verified-token cache off",
         "plain jsonwebtoken in the handler",
         "AuthLayer, local ES256 key",
         "AuthLayer, remote issuer's ES256 key",
@@ -216,31 +229,35 @@ fn main() {
             false => "and wrk not pinned (no taskset):",
         }
     );
-    // rates[variant][round]
+    // rates[variant][round], and CPU per request
     let mut rates = vec![Vec::new(); ports.len()];
-    let mut cpu = vec![Vec::new(); ports.len()];
+    let mut user = vec![Vec::new(); ports.len()];
+    let mut system = vec![Vec::new(); ports.len()];
     for round in 1..=rounds {
         for (index, port) in ports.iter().enumerate() {
             let measured = wrk(*port, &token[index], seconds, connections, pinned);
             println!(
-                "round {round}: {:<38} {:>10.0} requests/s  {:>6.2} µs of server CPU per request",
+                "round {round}: {:<38} {:>10.0} requests/s  server CPU per request: {:>5.2} µs user, {:>5.2} µs kernel",
                 names[index],
                 measured.rate,
-                measured.cpu_per_request * 1e6
+                measured.user_per_request * 1e6,
+                measured.system_per_request * 1e6,
             );
             rates[index].push(measured.rate);
-            cpu[index].push(measured.cpu_per_request);
+            user[index].push(measured.user_per_request * 1e6);
+            system[index].push(measured.system_per_request * 1e6);
         }
     }
     let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
     println!("\n{rounds} rounds of {seconds} s, {connections} connections:");
     println!(
-        "{:<38} {:>10}  {:>14}  {:>16}  {:>22}  versus",
-        "", "mean rps", "ratio of means", "median of rounds", "server CPU per request"
+        "{:<38} {:>9}  {:>8}  {:>8}  {:>21}  versus",
+        "", "mean rps", "ratio", "median", "server CPU / request"
     );
     for (index, rounds) in rates.iter().enumerate() {
+        // The remote issuer's key is compared with the local ES256 key.
         let baseline = match index {
-            4 => 3,
+            5 => 4,
             _ => 0,
         };
         let mut ratios: Vec<f64> = rounds
@@ -251,18 +268,22 @@ fn main() {
         ratios.sort_by(f64::total_cmp);
         let median = (ratios[(ratios.len() - 1) / 2] + ratios[ratios.len() / 2]) / 2.0;
         println!(
-            "{:<38} {:>10.0}  {:>13.3}×  {:>15.3}×  {:>8.2} µs ({:.3}×)  {} (rounds {:.3}–{:.3})",
+            "{:<38} {:>9.0}  {:>7.3}×  {:>7.3}×  {:>5.2} user {:>5.2} kernel  {} (rounds {:.3}–{:.3})",
             names[index],
             mean(rounds),
             mean(rounds) / mean(&rates[baseline]),
             median,
-            mean(&cpu[index]) * 1e6,
-            mean(&cpu[baseline]) / mean(&cpu[index]),
+            mean(&user[index]),
+            mean(&system[index]),
             names[baseline],
             ratios[0],
             ratios[ratios.len() - 1],
         );
     }
+    println!(
+        "\nratio: of the mean rates; median: of the rounds' ratios; CPU in µs of the \
+         server process per request (user space, kernel), from /proc/self/stat"
+    );
 }
 
 /// The same route verifying ES256 tokens with a local key, and with a remote
