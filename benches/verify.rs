@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, EdDSAPublicKeyLike, MACLike, RSAPublicKeyLike};
 use serde::{Deserialize, Serialize};
 use tower_simplejwt::clock::SystemClock;
@@ -57,16 +57,53 @@ fn hs256(c: &mut Criterion) {
     let validation = jsonwebtoken_validation(Algorithm::HS256);
     let simple = jwt_simple::prelude::HS256Key::from_bytes(SECRET.as_bytes());
 
+    let mut uncached_config = JwtConfig::simplejwt_guide(SECRET);
+    uncached_config.verified_token_cache_capacity = 0;
+    let uncached = codec(&uncached_config);
+
     let mut group = c.benchmark_group("verify HS256");
-    group.bench_function("tower-simplejwt", |b| {
+    group.bench_function(BenchmarkId::new("tower-simplejwt", "no cache"), |b| {
         b.iter(|| {
-            ours.verify(
-                std::hint::black_box(&token),
-                Expected::Kind(TokenKind::Access),
-            )
-            .unwrap()
+            uncached
+                .verify(
+                    std::hint::black_box(&token),
+                    Expected::Kind(TokenKind::Access),
+                )
+                .unwrap()
         })
     });
+    group.bench_function(
+        BenchmarkId::new("tower-simplejwt", "repeated token, cache"),
+        |b| {
+            b.iter(|| {
+                ours.verify(
+                    std::hint::black_box(&token),
+                    Expected::Kind(TokenKind::Access),
+                )
+                .unwrap()
+            })
+        },
+    );
+    // Every token new: the lookup misses, the signature is checked, the
+    // token is remembered (a full shard is emptied now and then).
+    group.bench_function(
+        BenchmarkId::new("tower-simplejwt", "new token, cache"),
+        |b| {
+            b.iter_batched(
+                || {
+                    ours.mint_pair("1", &serde_json::Map::new())
+                        .unwrap()
+                        .access
+                        .token
+                },
+                |token| {
+                    ours.verify(&token, Expected::Kind(TokenKind::Access))
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
     group.bench_function("jsonwebtoken::decode", |b| {
         b.iter(|| {
             jsonwebtoken::decode::<ContractClaims>(

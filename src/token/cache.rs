@@ -23,61 +23,106 @@ struct Entry {
     claims: RawClaims,
 }
 
+/// A part of the cache behind its own lock.
+#[derive(Debug)]
+struct Shard {
+    entries: HashTable<Entry>,
+    /// The hashes of cheap-to-verify tokens seen once, one per slot (a
+    /// doorkeeper): such a token is remembered on its second use, so tokens
+    /// used only once cost a hash and a slot write, not an insertion.
+    seen_once: Box<[u64]>,
+}
+
+/// A token's hash, computed once per verification and used for its shard,
+/// its slot and its doorkeeper entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenHash(u64);
+
 #[derive(Debug)]
 pub(crate) struct VerifiedCache {
-    shards: Vec<Mutex<HashTable<Entry>>>,
+    shards: Vec<Mutex<Shard>>,
     per_shard: usize,
-    /// Randomly seeded; the token is hashed once to pick both its shard and
-    /// its slot. Only tokens whose signature checked out are ever inserted.
+    /// Randomly seeded. Only tokens whose signature checked out are ever
+    /// inserted, so nobody can fill a slot with tokens of their choosing.
     hasher: foldhash::fast::RandomState,
 }
 
 impl VerifiedCache {
     /// A cache of at most about `capacity` tokens; `None` when `capacity` is 0.
     pub(crate) fn new(capacity: usize) -> Option<Self> {
+        let per_shard = capacity.div_ceil(SHARDS);
         (capacity > 0).then(|| VerifiedCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
-            per_shard: capacity.div_ceil(SHARDS),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        entries: HashTable::new(),
+                        seen_once: vec![0; per_shard].into_boxed_slice(),
+                    })
+                })
+                .collect(),
+            per_shard,
             hasher: foldhash::fast::RandomState::default(),
         })
     }
 
-    /// The token's hash and its locked shard, picked by middle bits of the
-    /// hash: the table places entries by its low bits and tags them with its
-    /// top seven.
-    fn shard(&self, token: &str) -> (u64, MutexGuard<'_, HashTable<Entry>>) {
-        let hash = self.hasher.hash_one(token);
-        let index = (hash >> 32) as usize % SHARDS;
-        let shard = self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (hash, shard)
+    pub(crate) fn hash(&self, token: &str) -> TokenHash {
+        TokenHash(self.hasher.hash_one(token))
     }
 
-    pub(crate) fn get(&self, token: &str) -> Option<RawClaims> {
-        let (hash, shard) = self.shard(token);
-        shard
-            .find(hash, |entry| *entry.token == *token)
+    /// The locked shard of a hash, picked by middle bits: the table places
+    /// entries by the low bits and tags them with the top seven.
+    fn shard(&self, hash: TokenHash) -> MutexGuard<'_, Shard> {
+        let index = (hash.0 >> 32) as usize % SHARDS;
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn get(&self, hash: TokenHash, token: &str) -> Option<RawClaims> {
+        self.shard(hash)
+            .entries
+            .find(hash.0, |entry| *entry.token == *token)
             .map(|entry| entry.claims.clone())
     }
 
-    /// Remembers a token whose signature checked out. A full shard first
-    /// drops its expired tokens, then everything if that was not enough.
-    pub(crate) fn insert(&self, token: &str, claims: &RawClaims, now: u64) {
-        let (hash, mut shard) = self.shard(token);
-        if shard.find(hash, |entry| *entry.token == *token).is_some() {
+    /// Remembers a token whose signature checked out: at once when its
+    /// signature was `expensive` to check, otherwise on its second use. A
+    /// full shard first drops its expired tokens, then everything if that
+    /// was not enough.
+    pub(crate) fn insert(
+        &self,
+        hash: TokenHash,
+        token: &str,
+        claims: &RawClaims,
+        expensive: bool,
+        now: u64,
+    ) {
+        let mut guard = self.shard(hash);
+        let shard = &mut *guard;
+        if !expensive {
+            let slot = &mut shard.seen_once[hash.0 as usize % self.per_shard];
+            if *slot != hash.0 {
+                *slot = hash.0;
+                return;
+            }
+        }
+        let entries = &mut shard.entries;
+        if entries
+            .find(hash.0, |entry| *entry.token == *token)
+            .is_some()
+        {
             return;
         }
-        if shard.len() >= self.per_shard {
-            shard
+        if entries.len() >= self.per_shard {
+            entries
                 .retain(|entry| matches!(entry.claims.exp, NumericDate::Seconds(exp) if exp > now));
-            if shard.len() >= self.per_shard {
-                shard.clear();
+            if entries.len() >= self.per_shard {
+                entries.clear();
             }
         }
         let hasher = |entry: &Entry| self.hasher.hash_one(&*entry.token);
-        shard.insert_unique(
-            hash,
+        entries.insert_unique(
+            hash.0,
             Entry {
                 token: token.into(),
                 claims: claims.clone(),
@@ -89,10 +134,11 @@ impl VerifiedCache {
     /// Forgets every token (after a key is retired, say).
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard
+            let mut shard = shard
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clear();
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            shard.entries.clear();
+            shard.seen_once.fill(0);
         }
     }
 
@@ -100,7 +146,7 @@ impl VerifiedCache {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.lock().unwrap().len())
+            .map(|shard| shard.lock().unwrap().entries.len())
             .sum()
     }
 }
@@ -116,24 +162,52 @@ mod tests {
         }
     }
 
+    fn insert(cache: &VerifiedCache, token: &str, claims: &RawClaims, expensive: bool) {
+        cache.insert(cache.hash(token), token, claims, expensive, 10);
+    }
+
+    fn get(cache: &VerifiedCache, token: &str) -> Option<RawClaims> {
+        cache.get(cache.hash(token), token)
+    }
+
     #[test]
     fn bounded_and_expiry_aware() {
         let cache = VerifiedCache::new(32).unwrap();
         for i in 0..1000 {
-            cache.insert(
+            insert(
+                &cache,
                 &format!("token-{i}"),
                 &claims(if i % 2 == 0 { 5 } else { 500 }),
-                10,
+                true,
             );
         }
         assert!(cache.len() <= 32 + SHARDS, "{}", cache.len());
-        cache.insert("keep", &claims(500), 10);
+        insert(&cache, "keep", &claims(500), true);
         assert_eq!(
-            cache.get("keep").map(|c| c.exp),
+            get(&cache, "keep").map(|c| c.exp),
             Some(NumericDate::Seconds(500))
         );
         cache.clear();
-        assert!(cache.get("keep").is_none());
+        assert!(get(&cache, "keep").is_none());
         assert!(VerifiedCache::new(0).is_none());
+    }
+
+    #[test]
+    fn cheap_tokens_are_remembered_on_their_second_use() {
+        let cache = VerifiedCache::new(1000).unwrap();
+        insert(&cache, "cheap", &claims(500), false);
+        assert!(get(&cache, "cheap").is_none(), "first use: only seen");
+        insert(&cache, "cheap", &claims(500), false);
+        assert!(get(&cache, "cheap").is_some(), "second use: remembered");
+        insert(&cache, "expensive", &claims(500), true);
+        assert!(get(&cache, "expensive").is_some(), "remembered at once");
+
+        insert(&cache, "forgotten", &claims(500), false);
+        cache.clear();
+        insert(&cache, "forgotten", &claims(500), false);
+        assert!(
+            get(&cache, "forgotten").is_none(),
+            "clearing forgets what was seen too"
+        );
     }
 }

@@ -208,7 +208,8 @@ impl TokenCodec {
         expected: Expected,
     ) -> Option<Result<Claims, TokenError>> {
         let inner = &*self.inner;
-        let raw = inner.cache.as_ref()?.get(token)?;
+        let cache = inner.cache.as_ref()?;
+        let raw = cache.get(cache.hash(token), token)?;
         Some(
             self.apply_rules(raw, expected, false)
                 .map(|(claims, _)| claims),
@@ -430,7 +431,7 @@ impl TokenCodec {
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```
     pub fn decode_unvalidated(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
-        let payload = check_signature(&self.inner.keys.load(), token)?;
+        let (_, payload) = check_signature(&self.inner.keys.load(), token)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
@@ -455,17 +456,19 @@ impl TokenCodec {
             return Err(TokenError::Invalid);
         }
         let keys = inner.keys.load();
-        let cache = inner.cache.as_ref();
-        if let Some(raw) = cache.and_then(|cache| cache.get(token)) {
+        let cache = inner.cache.as_ref().map(|cache| (cache, cache.hash(token)));
+        if let Some(raw) = cache.and_then(|(cache, hash)| cache.get(hash, token)) {
             return self.apply_rules(raw, expected, allow_expired);
         }
-        let payload = check_signature(&keys, token)?;
+        let (asymmetric, payload) = check_signature(&keys, token)?;
         let raw = decode_payload(payload, |json| {
             inner.names.parse(json).map_err(|_| TokenError::Invalid)
         })?;
         // A refresh token is presented once (rotation): not worth remembering.
-        if let Some(cache) = cache.filter(|_| expected != Expected::Kind(TokenKind::Refresh)) {
-            cache.insert(token, &raw, self.now());
+        if let Some((cache, hash)) =
+            cache.filter(|_| expected != Expected::Kind(TokenKind::Refresh))
+        {
+            cache.insert(hash, token, &raw, asymmetric, self.now());
         }
         self.apply_rules(raw, expected, allow_expired)
     }
@@ -536,8 +539,9 @@ impl TokenCodec {
 }
 
 /// Splits the token, finds the key its header names, and checks the
-/// signature. Returns the base64url payload.
-fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<&'t str, TokenError> {
+/// signature. Returns whether the key is asymmetric (its check expensive)
+/// and the base64url payload.
+fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str), TokenError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -562,7 +566,7 @@ fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<&'t str, TokenEr
         })
     };
     match verified_by {
-        Some(_) => Ok(payload),
+        Some(key) => Ok((!key.is_hmac(), payload)),
         None => Err(TokenError::Invalid),
     }
 }

@@ -802,6 +802,11 @@ fn cached_asymmetric_tokens_still_follow_every_rule() {
     let (codec, clock) = setup(config);
     let pair = codec.mint_pair("1", &Map::new()).unwrap();
     assert!(codec.verify(&pair.access.token, ACCESS).is_ok());
+    assert_eq!(
+        codec.remembered_tokens(),
+        1,
+        "an asymmetric signature is worth remembering at once"
+    );
     assert!(
         codec.verify(&pair.access.token, ACCESS).is_ok(),
         "a cache hit"
@@ -850,7 +855,21 @@ fn hmac_tokens_are_remembered_until_the_keys_change() {
         "refresh tokens are presented once: not remembered"
     );
 
+    for _ in 0..2 {
+        assert_eq!(
+            codec.verify(&pair.refresh.token, REFRESH).unwrap().jti,
+            pair.refresh.claims.jti
+        );
+    }
+    assert_eq!(codec.remembered_tokens(), 0, "not even when replayed");
+
     let first = codec.verify(&pair.access.token, ACCESS).unwrap();
+    assert_eq!(
+        codec.remembered_tokens(),
+        0,
+        "an HMAC token is remembered on its second use"
+    );
+    assert_eq!(codec.verify(&pair.access.token, ACCESS).unwrap(), first);
     assert_eq!(codec.remembered_tokens(), 1);
     assert_eq!(
         codec.verify(&pair.access.token, ACCESS).unwrap(),
@@ -879,8 +898,10 @@ fn hmac_tokens_are_remembered_until_the_keys_change() {
 
     // Expiry is checked on every hit, against the clock.
     let fresh = codec.mint_pair("1", &Map::new()).unwrap().access.token;
-    assert!(codec.verify(&fresh, ACCESS).is_ok());
-    assert!(codec.verify(&fresh, ACCESS).is_ok());
+    for _ in 0..3 {
+        assert!(codec.verify(&fresh, ACCESS).is_ok());
+    }
+    assert_eq!(codec.remembered_tokens(), 1);
     clock.advance(Duration::from_secs(7200));
     assert_eq!(codec.verify(&fresh, ACCESS), Err(TokenError::Expired));
 }
