@@ -6,9 +6,11 @@
 //! servers run in this process on one worker thread, pinned to the first
 //! CPU; wrk runs with one thread pinned to the second (with `taskset`, when
 //! it is there), so both get the same core for every variant. Rounds
-//! interleave the variants; each round's ratio compares measurements taken
-//! seconds apart, and their median is reported beside the ratio of the
-//! means, so a slow spell of a shared machine moves neither much.
+//! interleave the variants, each round starting with the next one; each
+//! round's ratio compares measurements taken seconds apart, and their median
+//! is reported beside the ratio of the means, so a slow spell of a shared
+//! machine moves neither much. The server's user and kernel CPU time per
+//! request are reported too: they do not depend on how busy wrk is.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -234,7 +236,10 @@ fn main() {
     let mut user = vec![Vec::new(); ports.len()];
     let mut system = vec![Vec::new(); ports.len()];
     for round in 1..=rounds {
-        for (index, port) in ports.iter().enumerate() {
+        // Each round starts with another variant, so none always follows the same one.
+        for step in 0..ports.len() {
+            let index = (step + round as usize - 1) % ports.len();
+            let port = &ports[index];
             let measured = wrk(*port, &token[index], seconds, connections, pinned);
             println!(
                 "round {round}: {:<38} {:>10.0} requests/s  server CPU per request: {:>5.2} µs user, {:>5.2} µs kernel",

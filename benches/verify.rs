@@ -320,79 +320,186 @@ fn auth_layer(c: &mut Criterion) {
     group.finish();
 }
 
-/// The load test's routes without the network: one request through an axum
-/// `Router`, unprotected and behind `AuthLayer`.
-fn axum_route(c: &mut Criterion) {
-    use axum::routing::get;
-    use axum::{Extension, Json, Router};
-    use tower::ServiceExt;
-    use tower_simplejwt::auth::AuthLayer;
-    use tower_simplejwt::credentials::{
-        MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
-    };
+/// The load test's two routes, built once, and the request they get.
+struct AxumRoutes {
+    runtime: tokio::runtime::Runtime,
+    open: axum::Router,
+    protected: axum::Router,
+    authorization: http::HeaderValue,
+}
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let users = MemoryUserStore::new();
-    runtime
-        .block_on(users.create("alice", "unused", true))
-        .unwrap();
-    let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
-        .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
-        .build()
-        .unwrap();
-    let token = jwt
-        .codec()
-        .mint_pair("1", &serde_json::Map::new())
-        .unwrap()
-        .access
-        .token;
-    let authorization = http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
-    let request = || {
+impl AxumRoutes {
+    fn new() -> Self {
+        use axum::routing::get;
+        use axum::{Extension, Json, Router};
+        use tower_simplejwt::auth::AuthLayer;
+        use tower_simplejwt::credentials::{
+            MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
+        };
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let users = MemoryUserStore::new();
+        runtime
+            .block_on(users.create("alice", "unused", true))
+            .unwrap();
+        let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+            .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
+            .build()
+            .unwrap();
+        let token = jwt
+            .codec()
+            .mint_pair("1", &serde_json::Map::new())
+            .unwrap()
+            .access
+            .token;
+        // `with_state` turns the handlers into routes once, as `axum::serve`
+        // does per connection.
+        let open = Router::new()
+            .route(
+                "/api/me/",
+                get(|| async { Json(serde_json::json!({"username": "alice"})) }),
+            )
+            .with_state(());
+        let protected = Router::new()
+            .route(
+                "/api/me/",
+                get(|Extension(subject): Extension<Subject>| async move {
+                    Json(serde_json::json!({"username": subject.username}))
+                }),
+            )
+            .layer(AuthLayer::new(jwt))
+            .with_state(());
+        AxumRoutes {
+            runtime,
+            open,
+            protected,
+            authorization: http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        }
+    }
+
+    /// Serves one request with `router`; it must answer 200.
+    fn serve(&self, router: &axum::Router) {
+        use tower::ServiceExt;
         let mut request = http::Request::get("/api/me/")
             .body(axum::body::Body::empty())
             .unwrap();
         request
             .headers_mut()
-            .insert("authorization", authorization.clone());
-        request
-    };
-    // `with_state` turns the handlers into routes once, as `axum::serve` does
-    // per connection.
-    let open = Router::new()
-        .route(
-            "/api/me/",
-            get(|| async { Json(serde_json::json!({"username": "alice"})) }),
-        )
-        .with_state(());
-    let protected = Router::new()
-        .route(
-            "/api/me/",
-            get(|Extension(subject): Extension<Subject>| async move {
-                Json(serde_json::json!({"username": subject.username}))
-            }),
-        )
-        .layer(AuthLayer::new(jwt))
-        .with_state(());
+            .insert(http::header::AUTHORIZATION, self.authorization.clone());
+        let response = self
+            .runtime
+            .block_on(router.clone().oneshot(request))
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+}
 
+/// The load test's routes without the network: one request through an axum
+/// `Router`, unprotected and behind `AuthLayer`.
+fn axum_route(c: &mut Criterion) {
+    let routes = AxumRoutes::new();
     let mut group = c.benchmark_group("axum route");
-    group.bench_function("unprotected", |b| {
-        b.iter(|| runtime.block_on(open.clone().oneshot(request())).unwrap())
-    });
-    group.bench_function("AuthLayer", |b| {
-        b.iter(|| {
-            runtime
-                .block_on(protected.clone().oneshot(request()))
-                .unwrap()
-        })
-    });
+    group.bench_function("unprotected", |b| b.iter(|| routes.serve(&routes.open)));
+    group.bench_function("AuthLayer", |b| b.iter(|| routes.serve(&routes.protected)));
     group.finish();
+}
+
+/// Ratios of paired measurements: `ours` and `theirs` run alternately in
+/// short batches, and the median of the batches' time ratios is reported
+/// with its quartiles. On a shared machine whose speed drifts over seconds,
+/// criterion's one-after-the-other groups can move a ratio by ±20%; pairs
+/// taken milliseconds apart do not drift apart.
+fn paired(name: &str, mut ours: impl FnMut(), mut theirs: impl FnMut()) {
+    use std::time::Instant;
+    const BATCH: u32 = 2_000;
+    const PAIRS: usize = 301;
+    let mut time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            f();
+        }
+        start.elapsed().as_secs_f64() / f64::from(BATCH)
+    };
+    for _ in 0..20 {
+        time(&mut ours);
+        time(&mut theirs);
+    }
+    let mut ratios = Vec::with_capacity(PAIRS);
+    let (mut ours_total, mut theirs_total) = (0.0, 0.0);
+    for _ in 0..PAIRS {
+        let (a, b) = (time(&mut ours), time(&mut theirs));
+        ours_total += a;
+        theirs_total += b;
+        ratios.push(a / b);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "paired: {name}: median ratio {:.3} (quartiles {:.3}–{:.3}); means {:.0} ns / {:.0} ns",
+        ratios[PAIRS / 2],
+        ratios[PAIRS / 4],
+        ratios[3 * PAIRS / 4],
+        ours_total / PAIRS as f64 * 1e9,
+        theirs_total / PAIRS as f64 * 1e9,
+    );
+}
+
+/// The goals' ratios, each from paired measurements (see [`paired`]); run
+/// unless a filter that does not mention "paired" is given, or in test mode.
+fn paired_ratios(_: &mut Criterion) {
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let test_mode = std::env::args().any(|arg| arg == "--test");
+    if test_mode || filter.is_some_and(|filter| !filter.contains("paired")) {
+        return;
+    }
+    let ours = codec(&JwtConfig::simplejwt_guide(SECRET));
+    let mut uncached_config = JwtConfig::simplejwt_guide(SECRET);
+    uncached_config.verified_token_cache_capacity = 0;
+    let uncached = codec(&uncached_config);
+    let token = ours
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token;
+    let decoding = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let validation = jsonwebtoken_validation(Algorithm::HS256);
+    let access = Expected::Kind(TokenKind::Access);
+    let jsonwebtoken = || {
+        jsonwebtoken::decode::<ContractClaims>(
+            std::hint::black_box(&token),
+            &decoding,
+            &validation,
+        )
+        .unwrap();
+    };
+    paired(
+        "verify HS256, no cache ÷ jsonwebtoken::decode",
+        || {
+            uncached
+                .verify(std::hint::black_box(&token), access)
+                .unwrap();
+        },
+        jsonwebtoken,
+    );
+    let routes = AxumRoutes::new();
+    paired(
+        "one request through axum: AuthLayer ÷ unprotected",
+        || routes.serve(&routes.protected),
+        || routes.serve(&routes.open),
+    );
+    paired(
+        "verify HS256, repeated token with the cache ÷ jsonwebtoken::decode",
+        || {
+            ours.verify(std::hint::black_box(&token), access).unwrap();
+        },
+        jsonwebtoken,
+    );
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = hs256, asymmetric, auth_layer, axum_route
+    targets = paired_ratios, hs256, asymmetric, auth_layer, axum_route
 }
 criterion_main!(benches);
