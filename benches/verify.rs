@@ -415,7 +415,7 @@ fn paired(name: &str, mut ours: impl FnMut(), mut theirs: impl FnMut()) {
     use std::time::Instant;
     const BATCH: u32 = 2_000;
     const PAIRS: usize = 301;
-    let mut time = |f: &mut dyn FnMut()| {
+    let time = |f: &mut dyn FnMut()| {
         let start = Instant::now();
         for _ in 0..BATCH {
             f();
