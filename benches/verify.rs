@@ -129,30 +129,10 @@ fn hs256(c: &mut Criterion) {
     });
     let header = jsonwebtoken::Header::new(Algorithm::HS256);
     group.bench_function("jsonwebtoken::encode", |b| {
-        b.iter(|| {
-            let claims = ContractClaims {
-                token_type: "access".into(),
-                exp: 1_900_000_000,
-                iat: 1_800_000_000,
-                jti: format!("{:032x}", rand::random::<u128>()),
-                user_id: "1".into(),
-            };
-            jsonwebtoken::encode(&header, &claims, &encoding).unwrap()
-        })
+        b.iter(|| jsonwebtoken::encode(&header, &contract_claims(), &encoding).unwrap())
     });
     group.bench_function("jwt-simple", |b| {
-        b.iter(|| {
-            let custom = JwtSimpleCustom {
-                token_type: "access".into(),
-                user_id: "1".into(),
-            };
-            let claims = jwt_simple::prelude::Claims::with_custom_claims(
-                custom,
-                jwt_simple::prelude::Duration::from_hours(2),
-            )
-            .with_jwt_id(format!("{:032x}", rand::random::<u128>()));
-            simple.authenticate(claims).unwrap()
-        })
+        b.iter(|| simple.authenticate(jwt_simple_claims()).unwrap())
     });
     group.finish();
 }
@@ -176,11 +156,8 @@ fn asymmetric(c: &mut Criterion) {
         let mut uncached_config = config.clone();
         uncached_config.verified_token_cache_capacity = 0;
         let uncached = codec(&uncached_config);
-        let token = cached
-            .mint_pair("1", &serde_json::Map::new())
-            .unwrap()
-            .access
-            .token;
+        let pair = cached.mint_pair("1", &serde_json::Map::new()).unwrap();
+        let token = pair.access.token.clone();
         let decoding = match algorithm {
             Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(public.as_bytes()),
             Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_pem(public.as_bytes()),
@@ -259,7 +236,76 @@ fn asymmetric(c: &mut Criterion) {
             }
         }
         group.finish();
+
+        let mut group = c.benchmark_group(format!("mint {algorithm:?} access token"));
+        group.bench_function("tower-simplejwt", |b| {
+            b.iter(|| cached.mint_access_from(&pair.refresh.claims).unwrap())
+        });
+        let encoding = match algorithm {
+            Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_pem(private.as_bytes()),
+            Algorithm::EdDSA => jsonwebtoken::EncodingKey::from_ed_pem(private.as_bytes()),
+            _ => jsonwebtoken::EncodingKey::from_rsa_pem(private.as_bytes()),
+        }
+        .unwrap();
+        let header = jsonwebtoken::Header::new(algorithm);
+        group.bench_function("jsonwebtoken::encode", |b| {
+            b.iter(|| jsonwebtoken::encode(&header, &contract_claims(), &encoding).unwrap())
+        });
+        match algorithm {
+            Algorithm::ES256 => {
+                let key = jwt_simple::prelude::ES256KeyPair::from_pem(&private).unwrap();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        jwt_simple::prelude::ECDSAP256KeyPairLike::sign(&key, jwt_simple_claims())
+                            .unwrap()
+                    })
+                });
+            }
+            Algorithm::EdDSA => {
+                let key = jwt_simple::prelude::Ed25519KeyPair::from_pem(&private).unwrap();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        jwt_simple::prelude::EdDSAKeyPairLike::sign(&key, jwt_simple_claims())
+                            .unwrap()
+                    })
+                });
+            }
+            _ => {
+                let key = jwt_simple::prelude::RS256KeyPair::from_pem(&private).unwrap();
+                group.bench_function("jwt-simple", |b| {
+                    b.iter(|| {
+                        jwt_simple::prelude::RSAKeyPairLike::sign(&key, jwt_simple_claims())
+                            .unwrap()
+                    })
+                });
+            }
+        }
+        group.finish();
     }
+}
+
+/// The contract's access-token claims for jsonwebtoken, with a new `jti`.
+fn contract_claims() -> ContractClaims {
+    ContractClaims {
+        token_type: "access".into(),
+        exp: 1_900_000_000,
+        iat: 1_800_000_000,
+        jti: format!("{:032x}", rand::random::<u128>()),
+        user_id: "1".into(),
+    }
+}
+
+/// The same claims for jwt-simple (it adds `exp`, `iat` itself).
+fn jwt_simple_claims() -> jwt_simple::prelude::JWTClaims<JwtSimpleCustom> {
+    let custom = JwtSimpleCustom {
+        token_type: "access".into(),
+        user_id: "1".into(),
+    };
+    jwt_simple::prelude::Claims::with_custom_claims(
+        custom,
+        jwt_simple::prelude::Duration::from_hours(2),
+    )
+    .with_jwt_id(format!("{:032x}", rand::random::<u128>()))
 }
 
 /// One request through `AuthLayer` (in-memory users) against the same inner service alone.

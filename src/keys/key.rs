@@ -5,6 +5,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
+use super::signer::PreparedSigner;
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::config::ConfigError;
@@ -56,6 +58,8 @@ pub struct Key {
     decoding: DecodingKey,
     /// For HMAC algorithms: the keyed state, computed once.
     hmac: Option<HmacState>,
+    /// For ES256, ES384 and EdDSA private keys: the key parsed once.
+    signer: Option<PreparedSigner>,
 }
 
 /// An HMAC key with its inner and outer padded states computed once;
@@ -138,6 +142,7 @@ impl Key {
             encoding: Some(EncodingKey::from_secret(secret.as_bytes())),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             hmac: HmacState::new(algorithm, secret.as_bytes()),
+            signer: None,
         };
         key.check()?;
         Ok(key)
@@ -192,12 +197,16 @@ impl Key {
             }
             (None, None) => return Err(ConfigError::MissingVerifyingKey(algorithm)),
         };
+        let signer = encoding
+            .as_ref()
+            .and_then(|encoding| PreparedSigner::new(algorithm, encoding));
         let key = Key {
             kid: None,
             algorithm,
             encoding,
             decoding,
             hmac: None,
+            signer,
         };
         key.check()?;
         Ok(key)
@@ -225,6 +234,7 @@ impl Key {
             encoding: None,
             decoding,
             hmac: None,
+            signer: None,
         })
     }
 
@@ -280,10 +290,13 @@ impl Key {
                 let length = hmac.tag(message, &mut tag);
                 Ok(URL_SAFE_NO_PAD.encode(&tag[..length]))
             }
-            None => match &self.encoding {
-                Some(encoding) => jsonwebtoken::crypto::sign(message, encoding, self.algorithm)
-                    .map_err(|error| error.to_string()),
-                None => Err("this key only verifies".into()),
+            None => match (&self.signer, &self.encoding) {
+                (Some(signer), _) => Ok(URL_SAFE_NO_PAD.encode(signer.sign(message))),
+                (None, Some(encoding)) => {
+                    jsonwebtoken::crypto::sign(message, encoding, self.algorithm)
+                        .map_err(|error| error.to_string())
+                }
+                (None, None) => Err("this key only verifies".into()),
             },
         }
     }
@@ -330,6 +343,18 @@ impl Key {
                 || !self.verify(PROBE, &signature))
         {
             return Err(invalid("the HMAC state disagrees with jsonwebtoken".into()));
+        }
+        // The prepared signer's signatures must verify as jsonwebtoken's do.
+        if self.signer.is_some() {
+            let prepared = self.sign(PROBE).map_err(invalid)?;
+            if !matches!(
+                jsonwebtoken::crypto::verify(&prepared, PROBE, &self.decoding, self.algorithm),
+                Ok(true)
+            ) {
+                return Err(invalid(
+                    "the prepared signing key disagrees with jsonwebtoken".into(),
+                ));
+            }
         }
         Ok(())
     }

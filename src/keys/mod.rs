@@ -20,6 +20,7 @@
 
 mod key;
 mod set;
+mod signer;
 
 pub use key::Key;
 pub(crate) use key::{family_of, KeyFamily};
