@@ -7,7 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
+};
 use jwt_simple::prelude::{ECDSAP256PublicKeyLike, EdDSAPublicKeyLike, MACLike, RSAPublicKeyLike};
 use serde::{Deserialize, Serialize};
 use tower_simplejwt::clock::SystemClock;
@@ -48,6 +51,27 @@ fn jsonwebtoken_validation(algorithm: Algorithm) -> jsonwebtoken::Validation {
     jsonwebtoken::Validation::new(algorithm)
 }
 
+/// Ours in a verify group: without the cache, and a repeated token with it.
+fn verify_ours(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    uncached: &TokenCodec,
+    cached: &TokenCodec,
+    token: &str,
+) {
+    for (name, codec) in [("no cache", uncached), ("repeated token, cache", cached)] {
+        group.bench_function(BenchmarkId::new("tower-simplejwt", name), |b| {
+            b.iter(|| {
+                codec
+                    .verify(
+                        std::hint::black_box(token),
+                        Expected::Kind(TokenKind::Access),
+                    )
+                    .unwrap()
+            })
+        });
+    }
+}
+
 fn hs256(c: &mut Criterion) {
     let ours = codec(&JwtConfig::simplejwt_guide(SECRET));
     let pair = ours.mint_pair("1", &serde_json::Map::new()).unwrap();
@@ -62,28 +86,7 @@ fn hs256(c: &mut Criterion) {
     let uncached = codec(&uncached_config);
 
     let mut group = c.benchmark_group("verify HS256");
-    group.bench_function(BenchmarkId::new("tower-simplejwt", "no cache"), |b| {
-        b.iter(|| {
-            uncached
-                .verify(
-                    std::hint::black_box(&token),
-                    Expected::Kind(TokenKind::Access),
-                )
-                .unwrap()
-        })
-    });
-    group.bench_function(
-        BenchmarkId::new("tower-simplejwt", "repeated token, cache"),
-        |b| {
-            b.iter(|| {
-                ours.verify(
-                    std::hint::black_box(&token),
-                    Expected::Kind(TokenKind::Access),
-                )
-                .unwrap()
-            })
-        },
-    );
+    verify_ours(&mut group, &uncached, &ours, &token);
     // Every token new: the lookup misses, the signature is checked, the
     // token is remembered (a full shard is emptied now and then).
     group.bench_function(
@@ -167,29 +170,7 @@ fn asymmetric(c: &mut Criterion) {
         let validation = jsonwebtoken_validation(algorithm);
 
         let mut group = c.benchmark_group(format!("verify {algorithm:?}"));
-        group.bench_function(BenchmarkId::new("tower-simplejwt", "no cache"), |b| {
-            b.iter(|| {
-                uncached
-                    .verify(
-                        std::hint::black_box(&token),
-                        Expected::Kind(TokenKind::Access),
-                    )
-                    .unwrap()
-            })
-        });
-        group.bench_function(
-            BenchmarkId::new("tower-simplejwt", "repeated token, cache"),
-            |b| {
-                b.iter(|| {
-                    cached
-                        .verify(
-                            std::hint::black_box(&token),
-                            Expected::Kind(TokenKind::Access),
-                        )
-                        .unwrap()
-                })
-            },
-        );
+        verify_ours(&mut group, &uncached, &cached, &token);
         group.bench_function("jsonwebtoken::decode", |b| {
             b.iter(|| {
                 jsonwebtoken::decode::<ContractClaims>(
@@ -308,18 +289,11 @@ fn jwt_simple_claims() -> jwt_simple::prelude::JWTClaims<JwtSimpleCustom> {
     .with_jwt_id(format!("{:032x}", rand::random::<u128>()))
 }
 
-/// One request through `AuthLayer` (in-memory users) against the same inner service alone.
-fn auth_layer(c: &mut Criterion) {
-    use std::convert::Infallible;
-    use tower::{Layer, Service, ServiceExt};
-    use tower_simplejwt::auth::AuthLayer;
+/// A `Jwt` whose users, in memory, are alice (id 1), and an access token of hers.
+fn alice(runtime: &tokio::runtime::Runtime) -> (tower_simplejwt::Jwt, String) {
     use tower_simplejwt::credentials::{
         MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
     };
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let users = MemoryUserStore::new();
     runtime
         .block_on(users.create("alice", "unused", true))
@@ -334,6 +308,19 @@ fn auth_layer(c: &mut Criterion) {
         .unwrap()
         .access
         .token;
+    (jwt, token)
+}
+
+/// One request through `AuthLayer` (in-memory users) against the same inner service alone.
+fn auth_layer(c: &mut Criterion) {
+    use std::convert::Infallible;
+    use tower::{Layer, Service, ServiceExt};
+    use tower_simplejwt::auth::AuthLayer;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (jwt, token) = alice(&runtime);
     let authorization = http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
     let inner = tower::service_fn(
         |_: http::Request<http_body_util::Empty<bytes::Bytes>>| async {
@@ -379,27 +366,12 @@ impl AxumRoutes {
         use axum::routing::get;
         use axum::{Extension, Json, Router};
         use tower_simplejwt::auth::AuthLayer;
-        use tower_simplejwt::credentials::{
-            MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
-        };
+        use tower_simplejwt::credentials::Subject;
 
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let users = MemoryUserStore::new();
-        runtime
-            .block_on(users.create("alice", "unused", true))
-            .unwrap();
-        let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
-            .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
-            .build()
-            .unwrap();
-        let token = jwt
-            .codec()
-            .mint_pair("1", &serde_json::Map::new())
-            .unwrap()
-            .access
-            .token;
+        let (jwt, token) = alice(&runtime);
         // `with_state` turns the handlers into routes once, as `axum::serve`
         // does per connection.
         let open = Router::new()
