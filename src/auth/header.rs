@@ -13,11 +13,11 @@ pub(crate) enum Credential<'a> {
     Token(&'a str),
 }
 
-/// Whitespace a header value can hold: `HeaderValue` refuses every other
-/// control byte, so these are the only separators Python's `bytes.split()`
-/// could meet in it (the token is searched for both with `memchr2`).
-fn is_separator(byte: u8) -> bool {
-    byte == b' ' || byte == b'\t'
+/// The first whitespace in `bytes`. A header value can hold only spaces and
+/// tabs: `HeaderValue` refuses every other control byte, so these are the
+/// only separators Python's `bytes.split()` could meet in it.
+fn find_separator(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr2(b' ', b'\t', bytes)
 }
 
 /// Splits the header on runs of whitespace; the first part must be one of
@@ -30,10 +30,7 @@ pub(crate) fn credential<'a>(header: Option<&'a HeaderValue>, types: &[String]) 
     if value.is_empty() {
         return Credential::Absent;
     }
-    let scheme_end = value
-        .iter()
-        .position(|&byte| is_separator(byte))
-        .unwrap_or(value.len());
+    let scheme_end = find_separator(value).unwrap_or(value.len());
     if !types
         .iter()
         .any(|allowed| allowed.as_bytes() == &value[..scheme_end])
@@ -41,7 +38,7 @@ pub(crate) fn credential<'a>(header: Option<&'a HeaderValue>, types: &[String]) 
         return Credential::Absent;
     }
     let token = value[scheme_end..].trim_ascii_start();
-    if token.is_empty() || memchr::memchr2(b' ', b'\t', token).is_some() {
+    if token.is_empty() || find_separator(token).is_some() {
         return Credential::Malformed;
     }
     // A token that is not UTF-8 cannot be a JWT: let verification call it invalid.

@@ -5,10 +5,9 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-
-use super::signer::PreparedSigner;
 use sha2::{Sha256, Sha384, Sha512};
 
+use super::signer::PreparedSigner;
 use crate::config::ConfigError;
 
 /// The key family an algorithm belongs to.
