@@ -18,10 +18,10 @@ use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::config::{AutoRefreshSettings, CookieSettings, ReusePolicy};
 use tower_simplejwt::credentials::{
-    PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject,
+    Authenticator, PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject, SubjectCache,
 };
 use tower_simplejwt::endpoint::TokenEndpointsLayer;
-use tower_simplejwt::error::ApiError;
+use tower_simplejwt::error::{ApiError, TokenError};
 use tower_simplejwt::jwks::JwksLayer;
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
@@ -57,6 +57,11 @@ pub struct Options {
     pub keys: KeyOptions,
     /// Other issuers whose access tokens are trusted (OIDC discovery URLs).
     pub trust_issuers: Vec<String>,
+    /// Subjects answered from memory for this long after SQLite was asked;
+    /// `None` asks SQLite on every request, as DRF does.
+    pub user_cache: Option<Duration>,
+    /// Serve the twins of `GET /api/me/` the load test compares it with.
+    pub load_test_routes: bool,
 }
 
 /// Key material from the command line.
@@ -228,12 +233,16 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     let tokens = open_token_store(options.token_store.as_deref(), pool).await?;
     let builder = Jwt::builder(config(&options));
     let builder = trust_issuers(builder, &options).await?;
+    let authenticator = PasswordAuthenticator::new(users.clone(), options.hasher.clone());
+    let authenticator: Arc<dyn Authenticator> = match options.user_cache {
+        Some(lifetime) => Arc::new(
+            SubjectCache::new(authenticator, lifetime).with_clock(options.clock.clone()),
+        ),
+        None => Arc::new(authenticator),
+    };
     let jwt = builder
         .shared_token_store(tokens)
-        .authenticator(PasswordAuthenticator::new(
-            users.clone(),
-            options.hasher.clone(),
-        ))
+        .shared_authenticator(authenticator)
         .clock(options.clock.clone())
         .build()?;
     if let Some(keys) = key_set(&options.keys)? {
@@ -247,6 +256,9 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
         .route("/api/me/", me)
         .route("/", get(demo_page))
         .route("/client.js", get(client_module));
+    if options.load_test_routes {
+        router = with_load_test_routes(router, &jwt, &options)?;
+    }
     // The endpoints answer their own paths; the service they wrap is never reached there.
     let endpoints = TokenEndpointsLayer::new(jwt.clone()).layer(any(not_found));
     let paths = &jwt.config().paths;
@@ -283,6 +295,87 @@ async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
     Json(json!({"username": subject.username}))
 }
 
+/// `--load-test-routes`: the handler of `GET /api/me/` without `AuthLayer`
+/// (a fixed subject, nothing verified), and behind a middleware written
+/// with plain jsonwebtoken that looks the user up as `AuthLayer` does.
+/// `benches/load` compares `GET /api/me/` with them.
+fn with_load_test_routes(
+    router: Router,
+    jwt: &Jwt,
+    options: &Options,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    if options.keys.signing_key_pem.is_some() {
+        return Err("--load-test-routes verifies HS256 tokens only: drop --signing-key".into());
+    }
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.leeway = jwt.config().leeway.as_secs();
+    let verifier = Arc::new(PlainVerifier {
+        key: jsonwebtoken::DecodingKey::from_secret(options.secret.as_bytes()),
+        validation,
+        jwt: jwt.clone(),
+    });
+    let unverified = Subject::new("0", "load-test", true);
+    Ok(router
+        .route("/load-test/unprotected/", get(me).layer(Extension(unverified)))
+        .route(
+            "/load-test/jsonwebtoken/",
+            get(me).layer(middleware::from_fn_with_state(
+                verifier,
+                verify_with_jsonwebtoken,
+            )),
+        ))
+}
+
+/// What `verify_with_jsonwebtoken` needs: the HS256 key and the user lookup.
+struct PlainVerifier {
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
+    jwt: Jwt,
+}
+
+/// The claims of the contract's access token.
+#[derive(serde::Deserialize)]
+struct PlainClaims {
+    token_type: String,
+    user_id: String,
+}
+
+/// Verification as a handler written with jsonwebtoken alone does it:
+/// decode the bearer token, then refuse unknown and inactive users.
+async fn verify_with_jsonwebtoken(
+    axum::extract::State(verifier): axum::extract::State<Arc<PlainVerifier>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return refusal(ApiError::CredentialsNotProvided);
+    };
+    let claims =
+        match jsonwebtoken::decode::<PlainClaims>(token, &verifier.key, &verifier.validation) {
+            Ok(data) if data.claims.token_type == "access" => data.claims,
+            Ok(_) => return refusal(ApiError::AccessTokenRefused(TokenError::WrongType)),
+            Err(_) => return refusal(ApiError::AccessTokenRefused(TokenError::Invalid)),
+        };
+    match verifier.jwt.authenticator().subject(&claims.user_id).await {
+        Ok(Some(subject)) if subject.is_active => {
+            request.extensions_mut().insert(subject);
+            next.run(request).await
+        }
+        Ok(Some(_)) => refusal(ApiError::UserInactive),
+        Ok(None) => refusal(ApiError::UserNotFound),
+        Err(_) => refusal(ApiError::StoreUnavailable),
+    }
+}
+
+fn refusal(error: ApiError) -> Response {
+    error.into_response().map(axum::body::Body::new)
+}
+
 /// The demo page for frontend teams (`examples/frontend/index.html`).
 async fn demo_page() -> Response {
     static_file(
@@ -304,9 +397,7 @@ fn static_file(content_type: &'static str, text: &'static str) -> Response {
 }
 
 async fn method_not_allowed(method: Method) -> Response {
-    ApiError::MethodNotAllowed(method)
-        .into_response()
-        .map(axum::body::Body::new)
+    refusal(ApiError::MethodNotAllowed(method))
 }
 
 /// DRF lists a view's methods on every response of it.

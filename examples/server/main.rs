@@ -5,6 +5,7 @@
 //!                               [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
 //!                               [--token-store memory:|sqlite://…|postgres://…|redis://…]
 //!                               [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
+//!                               [--user-cache SECONDS] [--load-test-routes]
 //! cargo run --example server -- createuser NAME [--inactive] [--password PASSWORD] [--database URL]
 //! ```
 //!
@@ -31,7 +32,7 @@ const DEFAULT_AUTO_REFRESH_GRACE: Duration = Duration::from_secs(10);
 const USAGE: &str = "usage:
   server [--listen ADDR] [--database URL] [--access-lifetime SECONDS] [--refresh-lifetime SECONDS]
          [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
-         [--auto-refresh] [--cookies]
+         [--auto-refresh] [--cookies] [--user-cache SECONDS] [--load-test-routes]
          [--algorithm ALG --signing-key FILE] [--verifying-key FILE]... [--issuer URL]
          [--trust-issuer URL]...
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
@@ -48,6 +49,13 @@ const USAGE: &str = "usage:
                 10 with --auto-refresh)
 --auto-refresh  refresh an expired access token sent with X-Refresh-Token (or the refresh cookie)
 --cookies       also hand out tokens as HttpOnly cookies and read them back; adds CSRF protection
+--user-cache    answer a token's user from memory for SECONDS after reading it from the database
+                (default: read it on every request, as DRF does); a deactivated user keeps
+                access that long
+--load-test-routes
+                also serve GET /load-test/unprotected/ (the handler of /api/me/ without
+                AuthLayer) and GET /load-test/jsonwebtoken/ (verifying with plain jsonwebtoken),
+                which `benches/load-example-server.sh` compares /api/me/ with; HS256 only
 --clock-file    read the time (Unix seconds) from FILE instead of the system clock; for tests
 
 The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset).";
@@ -73,6 +81,8 @@ struct Args {
     issuer: Option<String>,
     trust_issuers: Vec<String>,
     keygen: bool,
+    user_cache: Option<Duration>,
+    load_test_routes: bool,
 }
 
 impl Args {
@@ -102,6 +112,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         issuer: None,
         trust_issuers: Vec::new(),
         keygen: false,
+        user_cache: None,
+        load_test_routes: false,
     };
     let seconds = |flag: &str, value: Option<String>, minimum: u64| -> Result<Duration, String> {
         let value = value.ok_or(format!("{flag} needs a value"))?;
@@ -138,6 +150,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--inactive" => parsed.inactive = true,
             "--auto-refresh" => parsed.auto_refresh = true,
+            "--user-cache" => parsed.user_cache = Some(seconds(&arg, args.next(), 1)?),
+            "--load-test-routes" => parsed.load_test_routes = true,
             "--cookies" => parsed.cookies = true,
             "--algorithm" => {
                 let name = args.next().ok_or("--algorithm needs a name")?;
@@ -328,6 +342,8 @@ async fn run(args: Args) -> Result<(), Error> {
         cookies: args.cookies,
         keys: key_options(&args)?,
         trust_issuers: args.trust_issuers.clone(),
+        user_cache: args.user_cache,
+        load_test_routes: args.load_test_routes,
     };
     let hasher = options.hasher.clone();
     let app = app::build(options).await?;

@@ -7,6 +7,8 @@
 //! ([`MemoryUserStore`], or [`SqliteUserStore`] with the `sqlite` feature),
 //! hashing with argon2id and accepting Django's `pbkdf2_sha256` hashes so
 //! users migrated from a Django database log in unchanged.
+//! [`SubjectCache`] wraps any authenticator to answer repeated subject
+//! lookups from memory for a few seconds, when the user store is a database.
 //!
 //! # Examples
 //!
@@ -28,10 +30,12 @@ mod authenticator;
 mod password;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod subject_cache;
 mod users;
 
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
 pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;
+pub use subject_cache::SubjectCache;
 pub use users::{CreateUserError, MemoryUserStore, User, UserStore};

@@ -176,6 +176,8 @@ impl Server {
             cookies: false,
             keys: app::KeyOptions::default(),
             trust_issuers: Vec::new(),
+            user_cache: None,
+            load_test_routes: false,
         };
         change(&mut options);
         let built = app::build(options).await.expect("app builds");

@@ -1,0 +1,400 @@
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::{Authenticator, Subject};
+use crate::clock::{SharedClock, SystemClock};
+use crate::store::{BoxFuture, StoreError};
+
+/// How many locks the remembered subjects are spread over.
+const SHARDS: usize = 16;
+
+/// The number of subjects remembered when no capacity is given.
+const DEFAULT_CAPACITY: usize = 10_000;
+
+/// An [`Authenticator`] that remembers the subjects another one looks up,
+/// for a fixed time, so that a protected route does not query the user
+/// store on every request.
+///
+/// The authentication layer and the refresh endpoint ask for the subject of
+/// every token they accept, to refuse deleted and inactive users (as DRF's
+/// `JWTAuthentication` does with one database query per request). With a
+/// database behind the authenticator, that query can cost more than
+/// everything else the request does. Wrapped in a `SubjectCache`, a subject
+/// found in the store is answered from memory until `lifetime` has passed.
+///
+/// The price is staleness: a user deactivated or deleted in the store keeps
+/// access for at most `lifetime` (less when [`forget`](Self::forget) is
+/// called on the change). Keep it to seconds. Without the cache, every
+/// request sees the store's current answer.
+///
+/// What is remembered:
+/// - subjects found, active or not, with the time they were read (a login
+///   remembers the subject it returns);
+/// - never an unknown id or a store error: those are asked again each time;
+/// - at most `capacity` subjects: a full part of the cache first drops its
+///   expired subjects, then all of its subjects.
+///
+/// Time is read from the [`Clock`](crate::clock::Clock) given with
+/// [`with_clock`](Self::with_clock), in whole seconds: a subject read at
+/// second `t` is answered from memory until second `t + lifetime`, and a
+/// lifetime under one second remembers nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_simplejwt::credentials::{
+///     Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache, UserStore,
+/// };
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// users.create("alice", "unused", true).await.unwrap();
+/// let authenticator = SubjectCache::new(
+///     PasswordAuthenticator::new(users, PasswordHasher::default()),
+///     Duration::from_secs(5),
+/// );
+/// let alice = authenticator.subject("1").await.unwrap().unwrap();
+/// assert_eq!(alice.username, "alice");
+/// // Asked again within five seconds, the subject comes from memory.
+/// assert_eq!(authenticator.subject_now("1").unwrap().unwrap(), Some(alice));
+/// // After a change in the store, forget what was read before it.
+/// authenticator.forget("1");
+/// # });
+/// ```
+pub struct SubjectCache<A> {
+    inner: A,
+    remembered: Arc<Remembered>,
+}
+
+struct Remembered {
+    lifetime: u64,
+    per_shard: usize,
+    clock: SharedClock,
+    hasher: foldhash::fast::RandomState,
+    shards: Box<[Mutex<HashMap<Box<str>, Entry>>]>,
+}
+
+struct Entry {
+    subject: Subject,
+    /// The first second at which the entry is no longer answered.
+    until: u64,
+}
+
+impl<A: Authenticator> SubjectCache<A> {
+    /// Remembers the subjects `inner` finds for `lifetime` (whole seconds),
+    /// at most 10 000 of them, timed by the system clock.
+    pub fn new(inner: A, lifetime: Duration) -> Self {
+        SubjectCache {
+            inner,
+            remembered: Arc::new(Remembered {
+                lifetime: lifetime.as_secs(),
+                per_shard: DEFAULT_CAPACITY.div_ceil(SHARDS),
+                clock: Arc::new(SystemClock),
+                hasher: foldhash::fast::RandomState::default(),
+                shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            }),
+        }
+    }
+
+    /// Remembers at most about `capacity` subjects (rounded up to a multiple
+    /// of 16); 0 remembers none. Forgets what was remembered so far.
+    pub fn with_capacity(self, capacity: usize) -> Self {
+        self.rebuilt(|remembered| remembered.per_shard = capacity.div_ceil(SHARDS))
+    }
+
+    /// Reads the time from `clock` (tests pass a
+    /// [`ManualClock`](crate::clock::ManualClock)). Forgets what was
+    /// remembered so far.
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        self.rebuilt(|remembered| remembered.clock = clock)
+    }
+
+    fn rebuilt(self, change: impl FnOnce(&mut Remembered)) -> Self {
+        let mut remembered = Remembered {
+            lifetime: self.remembered.lifetime,
+            per_shard: self.remembered.per_shard,
+            clock: self.remembered.clock.clone(),
+            hasher: foldhash::fast::RandomState::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        };
+        change(&mut remembered);
+        SubjectCache {
+            inner: self.inner,
+            remembered: Arc::new(remembered),
+        }
+    }
+
+    /// The wrapped authenticator.
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+
+    /// Forgets the subject with this id: the next lookup asks the wrapped
+    /// authenticator. Call it when a user is changed, deactivated or deleted.
+    pub fn forget(&self, id: &str) {
+        self.remembered.shard(id).remove(id);
+    }
+
+    /// Forgets every subject.
+    pub fn forget_all(&self) {
+        for shard in self.remembered.shards.iter() {
+            lock(shard).clear();
+        }
+    }
+}
+
+impl Remembered {
+    fn shard(&self, id: &str) -> MutexGuard<'_, HashMap<Box<str>, Entry>> {
+        let index = self.hasher.hash_one(id) as usize % SHARDS;
+        lock(&self.shards[index])
+    }
+
+    fn get(&self, id: &str) -> Option<Subject> {
+        let now = self.clock.now();
+        self.shard(id)
+            .get(id)
+            .filter(|entry| now < entry.until)
+            .map(|entry| entry.subject.clone())
+    }
+
+    fn remember(&self, subject: &Subject) {
+        if self.lifetime == 0 || self.per_shard == 0 {
+            return;
+        }
+        let now = self.clock.now();
+        let mut shard = self.shard(&subject.id);
+        if shard.len() >= self.per_shard && !shard.contains_key(subject.id.as_str()) {
+            shard.retain(|_, entry| now < entry.until);
+            if shard.len() >= self.per_shard {
+                shard.clear();
+            }
+        }
+        shard.insert(
+            subject.id.as_str().into(),
+            Entry {
+                subject: subject.clone(),
+                until: now.saturating_add(self.lifetime),
+            },
+        );
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards.iter().map(|shard| lock(shard).len()).sum()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<A: Authenticator> Authenticator for SubjectCache<A> {
+    fn authenticate<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        Box::pin(async move {
+            let found = self.inner.authenticate(username, password).await?;
+            if let Some(subject) = &found {
+                self.remembered.remember(subject);
+            }
+            Ok(found)
+        })
+    }
+
+    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        Box::pin(async move {
+            if let Some(subject) = self.remembered.get(id) {
+                return Ok(Some(subject));
+            }
+            let found = self.inner.subject(id).await?;
+            if let Some(subject) = &found {
+                self.remembered.remember(subject);
+            }
+            Ok(found)
+        })
+    }
+
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+        match self.remembered.get(id) {
+            Some(subject) => Some(Ok(Some(subject))),
+            None => self.inner.subject_now(id),
+        }
+    }
+}
+
+impl<A: Clone> Clone for SubjectCache<A> {
+    /// A clone shares the remembered subjects.
+    fn clone(&self) -> Self {
+        SubjectCache {
+            inner: self.inner.clone(),
+            remembered: self.remembered.clone(),
+        }
+    }
+}
+
+impl<A: fmt::Debug> fmt::Debug for SubjectCache<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubjectCache")
+            .field("inner", &self.inner)
+            .field("lifetime_seconds", &self.remembered.lifetime)
+            .field("capacity", &(self.remembered.per_shard * SHARDS))
+            .field("clock", &self.remembered.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// Users by id, changed by the test, counting the lookups that reach it.
+    #[derive(Debug, Default)]
+    struct CountingUsers {
+        users: Mutex<HashMap<String, Subject>>,
+        lookups: AtomicUsize,
+        down: std::sync::atomic::AtomicBool,
+    }
+
+    impl CountingUsers {
+        fn set(&self, id: &str, is_active: bool) {
+            let subject = Subject::new(id, format!("user {id}"), is_active);
+            lock(&self.users).insert(id.to_owned(), subject);
+        }
+
+        fn lookups(&self) -> usize {
+            self.lookups.load(Ordering::SeqCst)
+        }
+    }
+
+    impl Authenticator for Arc<CountingUsers> {
+        fn authenticate<'a>(
+            &'a self,
+            username: &'a str,
+            password: &'a str,
+        ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+            let found = lock(&self.users)
+                .values()
+                .find(|subject| subject.username == username && password == "right")
+                .cloned();
+            Box::pin(async move { Ok(found) })
+        }
+
+        fn subject<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            let answer = match self.down.load(Ordering::SeqCst) {
+                true => Err(StoreError::Unavailable("down".into())),
+                false => Ok(lock(&self.users).get(id).cloned()),
+            };
+            Box::pin(async move { answer })
+        }
+    }
+
+    fn cache(lifetime: u64) -> (SubjectCache<Arc<CountingUsers>>, Arc<CountingUsers>, ManualClock) {
+        let users = Arc::new(CountingUsers::default());
+        users.set("1", true);
+        let clock = ManualClock::new(1_000);
+        let cache = SubjectCache::new(users.clone(), Duration::from_secs(lifetime))
+            .with_clock(Arc::new(clock.clone()));
+        (cache, users, clock)
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn a_subject_found_is_answered_from_memory_until_its_lifetime_ends() {
+        let (cache, users, clock) = cache(5);
+        assert_eq!(cache.subject_now("1"), None, "nothing remembered yet");
+        let first = block_on(cache.subject("1")).unwrap().unwrap();
+        assert_eq!(users.lookups(), 1);
+        users.set("1", false);
+        clock.advance(Duration::from_secs(4));
+        assert_eq!(cache.subject_now("1").unwrap().unwrap(), Some(first.clone()));
+        assert_eq!(block_on(cache.subject("1")).unwrap(), Some(first));
+        assert_eq!(users.lookups(), 1, "answered from memory");
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(cache.subject_now("1"), None, "expired");
+        let fresh = block_on(cache.subject("1")).unwrap().unwrap();
+        assert!(!fresh.is_active, "the store's new answer once the lifetime is over");
+        assert_eq!(users.lookups(), 2);
+    }
+
+    #[test]
+    fn forget_makes_the_next_lookup_ask_the_store() {
+        let (cache, users, _clock) = cache(60);
+        block_on(cache.subject("1")).unwrap();
+        users.set("1", false);
+        cache.forget("1");
+        assert!(!block_on(cache.subject("1")).unwrap().unwrap().is_active);
+        users.set("1", true);
+        cache.forget_all();
+        assert!(block_on(cache.subject("1")).unwrap().unwrap().is_active);
+        assert_eq!(users.lookups(), 3);
+    }
+
+    #[test]
+    fn unknown_ids_and_store_errors_are_not_remembered() {
+        let (cache, users, _clock) = cache(60);
+        assert_eq!(block_on(cache.subject("2")).unwrap(), None);
+        users.set("2", true);
+        assert!(block_on(cache.subject("2")).unwrap().is_some());
+        users.down.store(true, Ordering::SeqCst);
+        assert!(block_on(cache.subject("3")).is_err());
+        users.down.store(false, Ordering::SeqCst);
+        users.set("3", true);
+        assert!(block_on(cache.subject("3")).unwrap().is_some());
+        assert_eq!(users.lookups(), 4);
+    }
+
+    #[test]
+    fn a_login_remembers_its_subject() {
+        let (cache, users, _clock) = cache(60);
+        let alice = block_on(cache.authenticate("user 1", "right")).unwrap();
+        assert_eq!(cache.subject_now("1").unwrap().unwrap(), alice);
+        assert_eq!(block_on(cache.authenticate("user 1", "wrong")).unwrap(), None);
+        assert_eq!(users.lookups(), 0);
+    }
+
+    #[test]
+    fn a_zero_lifetime_or_capacity_remembers_nothing() {
+        for cache in [cache(0).0, cache(60).0.with_capacity(0)] {
+            block_on(cache.subject("1")).unwrap();
+            assert_eq!(cache.subject_now("1"), None);
+            assert_eq!(cache.remembered.len(), 0);
+        }
+    }
+
+    #[test]
+    fn the_capacity_bounds_what_is_remembered() {
+        let (cache, users, clock) = cache(60);
+        let cache = cache.with_capacity(32);
+        for id in 0..1_000 {
+            users.set(&id.to_string(), true);
+            block_on(cache.subject(&id.to_string())).unwrap();
+            assert!(cache.remembered.len() <= 32);
+        }
+        // Expired subjects make room before the newer ones are dropped.
+        clock.advance(Duration::from_secs(60));
+        block_on(cache.subject("1")).unwrap();
+        assert!(cache.remembered.len() <= 32);
+        assert_eq!(cache.subject_now("1").unwrap().unwrap().unwrap().id, "1");
+    }
+}
