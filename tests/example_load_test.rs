@@ -38,6 +38,24 @@ async fn the_twins_of_api_me_answer_as_it_does() {
             .await
             .assert(200, json!({"username": "load-test"}));
     }
+    // The same view: the allowed methods listed, other methods refused.
+    for path in [
+        "/api/me/",
+        "/load-test/unprotected/",
+        "/load-test/jsonwebtoken/",
+    ] {
+        let answer = server.get_with(path, &bearer).await;
+        assert_eq!(answer.headers["allow"], "GET, OPTIONS", "{path}");
+        server
+            .request(
+                http::Method::DELETE,
+                path,
+                &[("authorization", &bearer)],
+                "",
+            )
+            .await
+            .assert(405, json!({"detail": "Method \"DELETE\" not allowed."}));
+    }
 }
 
 #[tokio::test]
@@ -87,7 +105,10 @@ async fn the_twins_are_not_served_unless_asked_for() {
 async fn without_the_user_cache_a_deactivated_user_is_refused_at_once() {
     let server = Server::start().await;
     let (_, access) = server.login(ALICE).await;
-    server.me(&access).await.assert(200, json!({"username": "alice"}));
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
     deactivate(&server, 1).await;
     server
         .me(&access)
@@ -98,13 +119,18 @@ async fn without_the_user_cache_a_deactivated_user_is_refused_at_once() {
 #[tokio::test]
 async fn with_the_user_cache_a_deactivated_user_is_refused_once_it_expires() {
     let server =
-        Server::start_configured(|options| options.user_cache = Some(Duration::from_secs(5)))
-            .await;
+        Server::start_configured(|options| options.user_cache = Some(Duration::from_secs(5))).await;
     let (_, access) = server.login(ALICE).await;
-    server.me(&access).await.assert(200, json!({"username": "alice"}));
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
     deactivate(&server, 1).await;
     server.advance(4);
-    server.me(&access).await.assert(200, json!({"username": "alice"}));
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
     server.advance(1);
     server
         .me(&access)

@@ -2,6 +2,7 @@
 //! `GET /api/me/` behind `AuthLayer`, with users and tokens in SQLite.
 //! Shared by the example's `main` and the contract tests.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +10,10 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, MethodRouter, Route};
 use axum::{Extension, Json, Router};
 use serde_json::json;
-use tower::Layer;
+use tower::{Layer, Service};
 use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
@@ -235,9 +236,9 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     let builder = trust_issuers(builder, &options).await?;
     let authenticator = PasswordAuthenticator::new(users.clone(), options.hasher.clone());
     let authenticator: Arc<dyn Authenticator> = match options.user_cache {
-        Some(lifetime) => Arc::new(
-            SubjectCache::new(authenticator, lifetime).with_clock(options.clock.clone()),
-        ),
+        Some(lifetime) => {
+            Arc::new(SubjectCache::new(authenticator, lifetime).with_clock(options.clock.clone()))
+        }
         None => Arc::new(authenticator),
     };
     let jwt = builder
@@ -248,12 +249,8 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     if let Some(keys) = key_set(&options.keys)? {
         jwt.codec().set_key_set(keys);
     }
-    let me = get(me)
-        .fallback(method_not_allowed)
-        .layer(AuthLayer::new(jwt.clone()))
-        .layer(middleware::map_response(allow_get));
     let mut router = Router::new()
-        .route("/api/me/", me)
+        .route("/api/me/", me_view(AuthLayer::new(jwt.clone())))
         .route("/", get(demo_page))
         .route("/client.js", get(client_module));
     if options.load_test_routes {
@@ -290,6 +287,23 @@ pub async fn build(options: Options) -> Result<App, Box<dyn std::error::Error + 
     })
 }
 
+/// The view of `GET /api/me/` with `authentication` in front of it: other
+/// methods get 405 (once authenticated), and every answer lists the
+/// allowed methods, as DRF's views do.
+fn me_view<L>(authentication: L) -> MethodRouter
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<Request> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+    <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+    <L::Service as Service<Request>>::Future: Send + 'static,
+{
+    get(me)
+        .fallback(method_not_allowed)
+        .layer(authentication)
+        .layer(middleware::map_response(allow_get))
+}
+
 /// `GET /api/me/`: who the access token belongs to.
 async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
     Json(json!({"username": subject.username}))
@@ -316,10 +330,10 @@ fn with_load_test_routes(
     });
     let unverified = Subject::new("0", "load-test", true);
     Ok(router
-        .route("/load-test/unprotected/", get(me).layer(Extension(unverified)))
+        .route("/load-test/unprotected/", me_view(Extension(unverified)))
         .route(
             "/load-test/jsonwebtoken/",
-            get(me).layer(middleware::from_fn_with_state(
+            me_view(middleware::from_fn_with_state(
                 verifier,
                 verify_with_jsonwebtoken,
             )),

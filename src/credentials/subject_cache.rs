@@ -75,8 +75,11 @@ struct Remembered {
     per_shard: usize,
     clock: SharedClock,
     hasher: foldhash::fast::RandomState,
-    shards: Box<[Mutex<HashMap<Box<str>, Entry>>]>,
+    shards: Box<[Mutex<Shard>]>,
 }
+
+/// Subjects by id, in one part of the cache.
+type Shard = HashMap<Box<str>, Entry>;
 
 struct Entry {
     subject: Subject,
@@ -148,7 +151,7 @@ impl<A: Authenticator> SubjectCache<A> {
 }
 
 impl Remembered {
-    fn shard(&self, id: &str) -> MutexGuard<'_, HashMap<Box<str>, Entry>> {
+    fn shard(&self, id: &str) -> MutexGuard<'_, Shard> {
         let index = self.hasher.hash_one(id) as usize % SHARDS;
         lock(&self.shards[index])
     }
@@ -303,7 +306,13 @@ mod tests {
         }
     }
 
-    fn cache(lifetime: u64) -> (SubjectCache<Arc<CountingUsers>>, Arc<CountingUsers>, ManualClock) {
+    fn cache(
+        lifetime: u64,
+    ) -> (
+        SubjectCache<Arc<CountingUsers>>,
+        Arc<CountingUsers>,
+        ManualClock,
+    ) {
         let users = Arc::new(CountingUsers::default());
         users.set("1", true);
         let clock = ManualClock::new(1_000);
@@ -327,13 +336,19 @@ mod tests {
         assert_eq!(users.lookups(), 1);
         users.set("1", false);
         clock.advance(Duration::from_secs(4));
-        assert_eq!(cache.subject_now("1").unwrap().unwrap(), Some(first.clone()));
+        assert_eq!(
+            cache.subject_now("1").unwrap().unwrap(),
+            Some(first.clone())
+        );
         assert_eq!(block_on(cache.subject("1")).unwrap(), Some(first));
         assert_eq!(users.lookups(), 1, "answered from memory");
         clock.advance(Duration::from_secs(1));
         assert_eq!(cache.subject_now("1"), None, "expired");
         let fresh = block_on(cache.subject("1")).unwrap().unwrap();
-        assert!(!fresh.is_active, "the store's new answer once the lifetime is over");
+        assert!(
+            !fresh.is_active,
+            "the store's new answer once the lifetime is over"
+        );
         assert_eq!(users.lookups(), 2);
     }
 
@@ -369,7 +384,10 @@ mod tests {
         let (cache, users, _clock) = cache(60);
         let alice = block_on(cache.authenticate("user 1", "right")).unwrap();
         assert_eq!(cache.subject_now("1").unwrap().unwrap(), alice);
-        assert_eq!(block_on(cache.authenticate("user 1", "wrong")).unwrap(), None);
+        assert_eq!(
+            block_on(cache.authenticate("user 1", "wrong")).unwrap(),
+            None
+        );
         assert_eq!(users.lookups(), 0);
     }
 
