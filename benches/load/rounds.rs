@@ -95,7 +95,9 @@ fn wrk(target: &Target, plan: &Plan, pinned: bool) -> Measurement {
 /// Loads every target once per round, each round starting with the next
 /// target so that none always follows the same one, and prints each run,
 /// then the summary: mean rate, ratio of the means to the target's
-/// baseline, median of the rounds' ratios, and CPU per request.
+/// baseline, median of the rounds' ratios, CPU per request, and the
+/// baseline's CPU per request over the target's (the rate the server could
+/// reach if its CPU were the only limit, as a ratio).
 pub fn run(targets: &[Target], plan: &Plan, pinned: bool) {
     let width = targets
         .iter()
@@ -127,9 +129,10 @@ pub fn run(targets: &[Target], plan: &Plan, pinned: bool) {
         plan.rounds, plan.seconds, plan.connections
     );
     println!(
-        "{:<width$} {:>9}  {:>8}  {:>8}  {:>21}  versus",
-        "", "mean rps", "ratio", "median", "server CPU / request"
+        "{:<width$} {:>9}  {:>8}  {:>8}  {:>21}  {:>7}  versus",
+        "", "mean rps", "ratio", "median", "server CPU / request", "by CPU"
     );
+    let cpu = |index: usize| mean(&user[index]) + mean(&system[index]);
     for (index, target) in targets.iter().enumerate() {
         let baseline = target.baseline;
         let mut ratios: Vec<f64> = rates[index]
@@ -140,13 +143,14 @@ pub fn run(targets: &[Target], plan: &Plan, pinned: bool) {
         ratios.sort_by(f64::total_cmp);
         let median = (ratios[(ratios.len() - 1) / 2] + ratios[ratios.len() / 2]) / 2.0;
         println!(
-            "{:<width$} {:>9.0}  {:>7.3}×  {:>7.3}×  {:>5.2} user {:>5.2} kernel  {} (rounds {:.3}–{:.3})",
+            "{:<width$} {:>9.0}  {:>7.3}×  {:>7.3}×  {:>5.2} user {:>5.2} kernel  {:>6.3}×  {} (rounds {:.3}–{:.3})",
             target.name,
             mean(&rates[index]),
             mean(&rates[index]) / mean(&rates[baseline]),
             median,
             mean(&user[index]),
             mean(&system[index]),
+            cpu(baseline) / cpu(index),
             targets[baseline].name,
             ratios[0],
             ratios[ratios.len() - 1],
@@ -154,6 +158,7 @@ pub fn run(targets: &[Target], plan: &Plan, pinned: bool) {
     }
     println!(
         "\nratio: of the mean rates; median: of the rounds' ratios; CPU in µs of the \
-         serving process per request (user space, kernel), from /proc/PID/stat"
+         serving process per request (user space, kernel), from /proc/PID/stat; by CPU: \
+         the baseline's CPU per request over this one's"
     );
 }

@@ -79,7 +79,7 @@ struct Remembered {
 }
 
 /// Subjects by id, in one part of the cache.
-type Shard = HashMap<Box<str>, Entry>;
+type Shard = HashMap<Box<str>, Entry, foldhash::fast::RandomState>;
 
 struct Entry {
     subject: Subject,
@@ -93,13 +93,11 @@ impl<A: Authenticator> SubjectCache<A> {
     pub fn new(inner: A, lifetime: Duration) -> Self {
         SubjectCache {
             inner,
-            remembered: Arc::new(Remembered {
-                lifetime: lifetime.as_secs(),
-                per_shard: DEFAULT_CAPACITY.div_ceil(SHARDS),
-                clock: Arc::new(SystemClock),
-                hasher: foldhash::fast::RandomState::default(),
-                shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            }),
+            remembered: Arc::new(Remembered::empty(
+                lifetime.as_secs(),
+                DEFAULT_CAPACITY.div_ceil(SHARDS),
+                Arc::new(SystemClock),
+            )),
         }
     }
 
@@ -117,13 +115,11 @@ impl<A: Authenticator> SubjectCache<A> {
     }
 
     fn rebuilt(self, change: impl FnOnce(&mut Remembered)) -> Self {
-        let mut remembered = Remembered {
-            lifetime: self.remembered.lifetime,
-            per_shard: self.remembered.per_shard,
-            clock: self.remembered.clock.clone(),
-            hasher: foldhash::fast::RandomState::default(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-        };
+        let mut remembered = Remembered::empty(
+            self.remembered.lifetime,
+            self.remembered.per_shard,
+            self.remembered.clock.clone(),
+        );
         change(&mut remembered);
         SubjectCache {
             inner: self.inner,
@@ -151,6 +147,16 @@ impl<A: Authenticator> SubjectCache<A> {
 }
 
 impl Remembered {
+    fn empty(lifetime: u64, per_shard: usize, clock: SharedClock) -> Self {
+        Remembered {
+            lifetime,
+            per_shard,
+            clock,
+            hasher: foldhash::fast::RandomState::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
     fn shard(&self, id: &str) -> MutexGuard<'_, Shard> {
         let index = self.hasher.hash_one(id) as usize % SHARDS;
         lock(&self.shards[index])
