@@ -8,14 +8,23 @@ use std::time::Duration;
 use serde_json::json;
 use support::*;
 
-const INACTIVE: &str = r#"{"detail": "User is inactive", "code": "user_inactive"}"#;
+fn inactive() -> serde_json::Value {
+    json!({"detail": "User is inactive", "code": "user_inactive"})
+}
 
-async fn deactivate(server: &Server, id: i64) {
-    sqlx::query("UPDATE simplejwt_users SET is_active = 0 WHERE id = ?")
-        .bind(id)
+/// Logs alice in, checks that her access token is accepted, then
+/// deactivates her in SQLite behind the server's back; her token.
+async fn alice_deactivated_after_a_request(server: &Server) -> String {
+    let (_, access) = server.login(ALICE).await;
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
+    sqlx::query("UPDATE simplejwt_users SET is_active = 0 WHERE username = 'alice'")
         .execute(&server.pool)
         .await
         .unwrap();
+    access
 }
 
 #[tokio::test]
@@ -104,36 +113,20 @@ async fn the_twins_are_not_served_unless_asked_for() {
 #[tokio::test]
 async fn without_the_user_cache_a_deactivated_user_is_refused_at_once() {
     let server = Server::start().await;
-    let (_, access) = server.login(ALICE).await;
-    server
-        .me(&access)
-        .await
-        .assert(200, json!({"username": "alice"}));
-    deactivate(&server, 1).await;
-    server
-        .me(&access)
-        .await
-        .assert(401, serde_json::from_str(INACTIVE).unwrap());
+    let access = alice_deactivated_after_a_request(&server).await;
+    server.me(&access).await.assert(401, inactive());
 }
 
 #[tokio::test]
 async fn with_the_user_cache_a_deactivated_user_is_refused_once_it_expires() {
     let server =
         Server::start_configured(|options| options.user_cache = Some(Duration::from_secs(5))).await;
-    let (_, access) = server.login(ALICE).await;
-    server
-        .me(&access)
-        .await
-        .assert(200, json!({"username": "alice"}));
-    deactivate(&server, 1).await;
+    let access = alice_deactivated_after_a_request(&server).await;
     server.advance(4);
     server
         .me(&access)
         .await
         .assert(200, json!({"username": "alice"}));
     server.advance(1);
-    server
-        .me(&access)
-        .await
-        .assert(401, serde_json::from_str(INACTIVE).unwrap());
+    server.me(&access).await.assert(401, inactive());
 }

@@ -65,6 +65,15 @@ async fn plain_jsonwebtoken(
     Ok(Json(json!({"username": subject.username})))
 }
 
+/// An access token for alice (user 1).
+fn access_token(jwt: &Jwt) -> String {
+    jwt.codec()
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token
+}
+
 /// The servers, one per variant, on `runtime`, with the tokens to send.
 pub fn targets(runtime: &tokio::runtime::Runtime) -> Vec<Target> {
     let (ports, tokens) = runtime.block_on(async {
@@ -76,12 +85,7 @@ pub fn targets(runtime: &tokio::runtime::Runtime) -> Vec<Target> {
             .shared_authenticator(authenticator.clone())
             .build()
             .unwrap();
-        let token = jwt
-            .codec()
-            .mint_pair("1", &serde_json::Map::new())
-            .unwrap()
-            .access
-            .token;
+        let token = access_token(&jwt);
         let mut uncached_config = JwtConfig::simplejwt_guide(SECRET);
         uncached_config.verified_token_cache_capacity = 0;
         let uncached = Jwt::builder(uncached_config)
@@ -175,12 +179,7 @@ async fn remote_variants() -> (Router, String, Router, String) {
     local
         .codec()
         .set_key_set(KeySet::new(key.clone(), []).unwrap());
-    let token = local
-        .codec()
-        .mint_pair("1", &serde_json::Map::new())
-        .unwrap()
-        .access
-        .token;
+    let token = access_token(&local);
 
     let jwks = serde_json::to_value(local.codec().key_set().jwks()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
