@@ -23,6 +23,7 @@ pub mod jwks;
 mod jwt;
 mod jwt_layer;
 pub mod keys;
+mod lock;
 pub mod refresh;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]

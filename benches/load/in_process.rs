@@ -74,8 +74,14 @@ fn access_token(jwt: &Jwt) -> String {
         .token
 }
 
-/// The servers, one per variant, on `runtime`, with the tokens to send.
-pub fn targets(runtime: &tokio::runtime::Runtime) -> Vec<Target> {
+/// The servers, one per variant, on one worker thread, with the tokens to
+/// send; they serve as long as the returned runtime lives.
+pub fn targets() -> (tokio::runtime::Runtime, Vec<Target>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (ports, tokens) = runtime.block_on(async {
         let users = MemoryUserStore::new();
         users.create("alice", "unused", true).await.unwrap();
@@ -136,7 +142,7 @@ pub fn targets(runtime: &tokio::runtime::Runtime) -> Vec<Target> {
         "AuthLayer, local ES256 key",
         "AuthLayer, remote issuer's ES256 key",
     ];
-    ports
+    let targets = ports
         .into_iter()
         .zip(tokens)
         .enumerate()
@@ -148,7 +154,8 @@ pub fn targets(runtime: &tokio::runtime::Runtime) -> Vec<Target> {
             // The remote issuer's key is compared with the local ES256 key.
             baseline: if index == 5 { 4 } else { 0 },
         })
-        .collect()
+        .collect();
+    (runtime, targets)
 }
 
 /// The same route verifying ES256 tokens with a local key, and with a remote

@@ -53,22 +53,22 @@ fn main() {
         connections: numbers.get(1).copied().unwrap_or(32),
         rounds: numbers.get(2).copied().unwrap_or(15),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (_servers, targets) = match &example_server {
+    // What keeps the servers serving until the end: the example servers'
+    // processes, or the runtime of the in-process ones.
+    let (_servers, targets): (Box<dyn std::any::Any>, _) = match &example_server {
         Some(binary) => {
             let (servers, targets) = example_server::targets(binary);
-            (Some(servers), targets)
+            (Box::new(servers), targets)
         }
-        None => (None, in_process::targets(&runtime)),
+        None => {
+            let (runtime, targets) = in_process::targets();
+            (Box::new(runtime), targets)
+        }
     };
-    let mut pinned = true;
-    for pid in targets.iter().map(|target| target.pid) {
-        pinned &= pin_to_first_cpu(pid);
-    }
+    let mut pids: Vec<u32> = targets.iter().map(|target| target.pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let pinned = pids.into_iter().all(pin_to_first_cpu);
     match (pinned, &example_server) {
         (true, Some(binary)) => println!("{} pinned to CPU 0, wrk to CPU 1", binary.display()),
         (true, None) => println!("servers in this process pinned to CPU 0, wrk to CPU 1"),

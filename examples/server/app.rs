@@ -326,7 +326,7 @@ fn with_load_test_routes(
     let verifier = Arc::new(PlainVerifier {
         key: jsonwebtoken::DecodingKey::from_secret(options.secret.as_bytes()),
         validation,
-        jwt: jwt.clone(),
+        authenticator: jwt.authenticator().clone(),
     });
     let unverified = Subject::new("0", "load-test", true);
     Ok(router
@@ -344,7 +344,7 @@ fn with_load_test_routes(
 struct PlainVerifier {
     key: jsonwebtoken::DecodingKey,
     validation: jsonwebtoken::Validation,
-    jwt: Jwt,
+    authenticator: Arc<dyn Authenticator>,
 }
 
 /// The claims of the contract's access token.
@@ -375,7 +375,7 @@ async fn verify_with_jsonwebtoken(
             Ok(_) => return refusal(ApiError::AccessTokenRefused(TokenError::WrongType)),
             Err(_) => return refusal(ApiError::AccessTokenRefused(TokenError::Invalid)),
         };
-    match verifier.jwt.authenticator().subject(&claims.user_id).await {
+    match verifier.authenticator.subject(&claims.user_id).await {
         Ok(Some(subject)) if subject.is_active => {
             request.extensions_mut().insert(subject);
             next.run(request).await

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{Authenticator, Subject};
 use crate::clock::{SharedClock, SystemClock};
+use crate::lock::lock;
 use crate::store::{BoxFuture, StoreError};
 
 /// How many locks the remembered subjects are spread over.
@@ -195,12 +196,6 @@ impl Remembered {
     fn len(&self) -> usize {
         self.shards.iter().map(|shard| lock(shard).len()).sum()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<A: Authenticator> Authenticator for SubjectCache<A> {

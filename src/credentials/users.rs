@@ -2,6 +2,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use super::Subject;
+use crate::lock::lock;
 use crate::store::{BoxFuture, StoreError};
 
 /// A user account as a [`UserStore`] keeps it.
@@ -114,9 +115,7 @@ impl MemoryUserStore {
     }
 
     fn users(&self) -> std::sync::MutexGuard<'_, Vec<User>> {
-        self.users
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.users)
     }
 }
 

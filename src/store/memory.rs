@@ -9,6 +9,7 @@ use super::{
     StoreError, TokenState, TokenStore,
 };
 use crate::clock::SharedClock;
+use crate::lock::lock;
 
 const SHARDS: usize = 64;
 
@@ -110,11 +111,7 @@ impl MemoryTokenStore {
 
     fn shard(&self, subject: &str) -> MutexGuard<'_, Shard> {
         let index = (self.hash(subject) % SHARDS as u64) as usize;
-        // A poisoned lock means a panic mid-update elsewhere; the maps are
-        // still consistent (every update is a single insert or field write).
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.shards[index])
     }
 
     /// The record of `token` (subject and family hashed).
@@ -133,9 +130,7 @@ impl MemoryTokenStore {
         self.shards
             .iter()
             .map(|shard| {
-                let shard = shard
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let shard = lock(shard);
                 shard.hex.len() + shard.text.len()
             })
             .sum()
@@ -330,9 +325,7 @@ impl TokenStore for MemoryTokenStore {
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         let mut purged = 0;
         for shard in &self.shards {
-            let mut shard = shard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut shard = lock(shard);
             let before = shard.hex.len() + shard.text.len();
             shard.hex.retain(|_, record| record.expires_at > now);
             shard.text.retain(|_, record| record.expires_at > now);

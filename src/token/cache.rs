@@ -13,6 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 use hashbrown::HashTable;
 
 use super::claims::{NumericDate, RawClaims};
+use crate::lock::lock;
 
 const SHARDS: usize = 16;
 
@@ -73,9 +74,7 @@ impl VerifiedCache {
     /// entries by the low bits and tags them with the top seven.
     fn shard(&self, hash: TokenHash) -> MutexGuard<'_, Shard> {
         let index = (hash.0 >> 32) as usize % SHARDS;
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.shards[index])
     }
 
     pub(crate) fn get(&self, hash: TokenHash, token: &str) -> Option<RawClaims> {
@@ -134,9 +133,7 @@ impl VerifiedCache {
     /// Forgets every token (after a key is retired, say).
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            let mut shard = shard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut shard = lock(shard);
             shard.entries.clear();
             shard.seen_once.fill(0);
         }
