@@ -1,5 +1,8 @@
 //! The servers of the default run: axum routes built here, in this
-//! process, with users in memory.
+//! process, with users in memory. The verifiers are compared with the
+//! handler they protect, given its subject by an `Extension` layer and
+//! nothing verified (as the example server's unprotected twin is); that
+//! route is compared with a handler answering a constant.
 
 use std::sync::Arc;
 
@@ -106,6 +109,10 @@ pub fn targets() -> (tokio::runtime::Runtime, Vec<Target>) {
         #[allow(unused_mut)]
         let mut routers = vec![
             Router::new().route("/api/me/", get(open)),
+            // The handler behind AuthLayer, given its subject with nothing verified.
+            Router::new()
+                .route("/api/me/", get(protected))
+                .layer(Extension(Subject::new("1", "alice", true))),
             Router::new()
                 .route("/api/me/", get(protected))
                 .layer(AuthLayer::new(jwt)),
@@ -135,7 +142,8 @@ pub fn targets() -> (tokio::runtime::Runtime, Vec<Target>) {
         (ports, tokens)
     });
     let names = [
-        "unprotected handler",
+        "constant answer, no subject",
+        "same handler, unverified subject",
         "AuthLayer",
         "AuthLayer, verified-token cache off",
         "plain jsonwebtoken in the handler",
@@ -151,8 +159,13 @@ pub fn targets() -> (tokio::runtime::Runtime, Vec<Target>) {
             url: format!("http://127.0.0.1:{port}/api/me/"),
             token,
             pid: std::process::id(),
-            // The remote issuer's key is compared with the local ES256 key.
-            baseline: if index == 5 { 4 } else { 0 },
+            // The same handler unprotected is every verifier's baseline; the
+            // remote issuer's key is compared with the local ES256 key.
+            baseline: match index {
+                0 | 1 => 0,
+                6 => 5,
+                _ => 1,
+            },
         })
         .collect();
     (runtime, targets)
