@@ -375,7 +375,13 @@ async fn verify_with_jsonwebtoken(
             Ok(_) => return refusal(ApiError::AccessTokenRefused(TokenError::WrongType)),
             Err(_) => return refusal(ApiError::AccessTokenRefused(TokenError::Invalid)),
         };
-    match verifier.authenticator.subject(&claims.user_id).await {
+    // The same lookup as AuthLayer's: in place when the store can answer
+    // at once, else awaited.
+    let found = match verifier.authenticator.subject_now(&claims.user_id) {
+        Some(found) => found,
+        None => verifier.authenticator.subject(&claims.user_id).await,
+    };
+    match found {
         Ok(Some(subject)) if subject.is_active => {
             request.extensions_mut().insert(subject);
             next.run(request).await

@@ -30,6 +30,8 @@ mod authenticator;
 mod password;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_reader;
 mod subject_cache;
 mod users;
 
