@@ -130,3 +130,27 @@ async fn with_the_user_cache_a_deactivated_user_is_refused_once_it_expires() {
     server.advance(1);
     server.me(&access).await.assert(401, inactive());
 }
+
+#[tokio::test]
+async fn with_the_user_cache_a_user_read_again_is_remembered_again() {
+    let server =
+        Server::start_configured(|options| options.user_cache = Some(Duration::from_secs(5))).await;
+    let (_, access) = server.login(ALICE).await;
+    // What the login remembered has expired: this request reads SQLite.
+    server.advance(5);
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
+    sqlx::query("UPDATE simplejwt_users SET is_active = 0 WHERE username = 'alice'")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    server.advance(4);
+    server
+        .me(&access)
+        .await
+        .assert(200, json!({"username": "alice"}));
+    server.advance(1);
+    server.me(&access).await.assert(401, inactive());
+}

@@ -227,10 +227,14 @@ impl<A: Authenticator> Authenticator for SubjectCache<A> {
     }
 
     fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
-        match self.remembered.get(id) {
-            Some(subject) => Some(Ok(Some(subject))),
-            None => self.inner.subject_now(id),
+        if let Some(subject) = self.remembered.get(id) {
+            return Some(Ok(Some(subject)));
         }
+        let found = self.inner.subject_now(id)?;
+        if let Ok(Some(subject)) = &found {
+            self.remembered.remember(subject);
+        }
+        Some(found)
     }
 }
 
@@ -268,6 +272,8 @@ mod tests {
         users: Mutex<HashMap<String, Subject>>,
         lookups: AtomicUsize,
         down: std::sync::atomic::AtomicBool,
+        /// Answers `subject_now` too, as stores that read in place do.
+        in_place: std::sync::atomic::AtomicBool,
     }
 
     impl CountingUsers {
@@ -305,6 +311,17 @@ mod tests {
             };
             Box::pin(async move { answer })
         }
+
+        fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+            if !self.in_place.load(Ordering::SeqCst) {
+                return None;
+            }
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            Some(match self.down.load(Ordering::SeqCst) {
+                true => Err(StoreError::Unavailable("down".into())),
+                false => Ok(lock(&self.users).get(id).cloned()),
+            })
+        }
     }
 
     fn cache(
@@ -327,6 +344,33 @@ mod tests {
             .build()
             .unwrap()
             .block_on(future)
+    }
+
+    #[test]
+    fn subjects_an_inner_store_answers_in_place_are_remembered_too() {
+        let (cache, users, clock) = cache(5);
+        users.in_place.store(true, Ordering::SeqCst);
+        users.set("2", true);
+        for _ in 0..3 {
+            assert_eq!(cache.subject_now("1").unwrap().unwrap().unwrap().id, "1");
+        }
+        assert_eq!(users.lookups(), 1);
+        // Unknown ids and failures are asked again every time.
+        assert_eq!(cache.subject_now("9").unwrap().unwrap(), None);
+        assert_eq!(cache.subject_now("9").unwrap().unwrap(), None);
+        assert_eq!(users.lookups(), 3);
+        users.down.store(true, Ordering::SeqCst);
+        assert!(cache.subject_now("2").unwrap().is_err());
+        users.down.store(false, Ordering::SeqCst);
+        assert!(cache.subject_now("2").unwrap().unwrap().is_some());
+        assert_eq!(users.lookups(), 5);
+        // The lifetime holds as for subjects awaited.
+        users.set("1", false);
+        clock.advance(Duration::from_secs(4));
+        assert!(cache.subject_now("1").unwrap().unwrap().unwrap().is_active);
+        clock.advance(Duration::from_secs(1));
+        assert!(!cache.subject_now("1").unwrap().unwrap().unwrap().is_active);
+        assert_eq!(users.lookups(), 6);
     }
 
     #[test]
