@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS simplejwt_users (
 #[derive(Debug, Clone)]
 pub struct SqliteUserStore {
     pool: SqlitePool,
-    reader: Option<Arc<SubjectReader>>,
+    pub(super) reader: Option<Arc<SubjectReader>>,
 }
 
 impl SqliteUserStore {

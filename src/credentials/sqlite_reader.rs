@@ -13,10 +13,12 @@
 //! It never waits. A connection that is in use is skipped, the connections
 //! have no busy timeout, and any failure (a locked or missing file, a schema
 //! being changed) makes the read give way to sqlx's asynchronous path,
-//! which waits and reports errors as before. Reads see every committed
-//! write, from this process or another, as sqlx's own connections do.
+//! which waits and reports errors as before; the next 256 lookups go there
+//! too before the reader tries again. Reads see every committed write, from
+//! this process or another, as sqlx's own connections do.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, TryLockError};
 use std::time::Duration;
 
@@ -28,12 +30,19 @@ use crate::store::StoreError;
 
 const SELECT_SUBJECT: &str = "SELECT id, username, is_active FROM simplejwt_users WHERE id = ?1";
 
+/// After a failed open or read, this many lookups go to the pool before
+/// the next try: a file that cannot be read in place costs one failed try
+/// per this many requests, not one per request.
+const GIVE_WAY_AFTER_FAILURE: u32 = 256;
+
 /// Read-only connections to the users' database file, each opened on first
 /// use and held behind its own lock.
 #[derive(Debug)]
 pub(crate) struct SubjectReader {
     path: Box<Path>,
     connections: Box<[Mutex<Option<Connection>>]>,
+    /// Lookups still to leave to the pool after the last failure.
+    giving_way: AtomicU32,
 }
 
 impl SubjectReader {
@@ -55,12 +64,18 @@ impl SubjectReader {
         Ok(Some(SubjectReader {
             path: Path::new(&file).into(),
             connections: (0..count).map(|_| Mutex::new(None)).collect(),
+            giving_way: AtomicU32::new(0),
         }))
     }
 
     /// The subject with row id `id`, or `None` when no connection is free at
     /// once or the read failed: the caller then takes sqlx's path.
     pub(crate) fn subject(&self, id: i64) -> Option<Result<Option<Subject>, StoreError>> {
+        if self.giving_way.load(Ordering::Relaxed) > 0 {
+            // Racing decrements may skip a try or make one early: harmless.
+            self.giving_way.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
         for slot in self.connections.iter() {
             let mut connection = match slot.try_lock() {
                 Ok(guard) => guard,
@@ -69,16 +84,22 @@ impl SubjectReader {
                 Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
                 Err(TryLockError::WouldBlock) => continue,
             };
-            if connection.is_none() {
-                *connection = Some(self.open().ok()?);
-            }
-            let read = read(connection.as_ref()?, id);
+            let read = match &*connection {
+                Some(open) => read(open, id),
+                None => self.open().and_then(|open| {
+                    let subject = read(&open, id);
+                    *connection = Some(open);
+                    subject
+                }),
+            };
             return match read {
                 Ok(subject) => Some(Ok(subject)),
                 Err(error) => {
                     tracing::debug!(%error, "SQLite subject read gave way to the pool");
-                    // Opened again on next use, in case the file was replaced.
+                    // Opened again on the next try, in case the file was replaced.
                     *connection = None;
+                    self.giving_way
+                        .store(GIVE_WAY_AFTER_FAILURE, Ordering::Relaxed);
                     None
                 }
             };
@@ -222,6 +243,15 @@ mod tests {
             .await
             .unwrap();
         assert!(users.find_subject_now("1").is_none());
+        assert_eq!(
+            users
+                .reader
+                .as_ref()
+                .unwrap()
+                .giving_way
+                .load(Ordering::Relaxed),
+            GIVE_WAY_AFTER_FAILURE
+        );
         // The pool's own answer is the error callers see.
         assert!(matches!(
             users.find_subject("1").await,
@@ -231,9 +261,37 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
+        // The next lookups go to the pool; then the reader tries again.
+        for _ in 0..GIVE_WAY_AFTER_FAILURE {
+            assert!(users.find_subject_now("1").is_none());
+            assert!(users.find_subject("1").await.unwrap().is_some());
+        }
         assert_eq!(
             found(&users, "1").map(|user| user.1),
             Some("alice".to_owned())
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_opened_costs_one_try_per_give_way() {
+        let (_users, pool, dir) = users("unopenable").await;
+        let mut reader = SubjectReader::for_pool(&pool).await.unwrap().unwrap();
+        let file = std::mem::replace(&mut reader.path, dir.join("missing.sqlite3").into());
+        assert!(reader.subject(1).is_none());
+        assert!(!dir.join("missing.sqlite3").exists(), "opened read-only");
+        assert_eq!(
+            reader.giving_way.load(Ordering::Relaxed),
+            GIVE_WAY_AFTER_FAILURE
+        );
+        for _ in 0..GIVE_WAY_AFTER_FAILURE {
+            assert!(reader.subject(1).is_none());
+        }
+        assert_eq!(reader.giving_way.load(Ordering::Relaxed), 0);
+        reader.path = file;
+        assert_eq!(
+            reader.subject(1).unwrap().unwrap().unwrap().username,
+            "alice"
         );
         std::fs::remove_dir_all(dir).unwrap();
     }
