@@ -136,22 +136,21 @@ mod tests {
 
     use super::*;
     use crate::credentials::{SqliteUserStore, UserStore};
-    use crate::store::sqlite::open_pool;
+    use crate::store::sqlite::{open_pool, temp_url};
 
     /// A fresh database file holding alice (id 1, active) and bob (id 2, inactive).
     async fn users(name: &str) -> (SqliteUserStore, SqlitePool, PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "tower-simplejwt-reader-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("users.sqlite3").display());
+        let (dir, url) = temp_url(&format!("reader-{name}"));
         let pool = open_pool(&url).await.unwrap();
         let users = SqliteUserStore::from_pool(pool.clone()).await.unwrap();
         users.create("alice", "hash", true).await.unwrap();
         users.create("bob", "hash", false).await.unwrap();
         (users, pool, dir)
+    }
+
+    /// Runs `sql` through the pool, as the rest of the application would.
+    async fn execute(pool: &SqlitePool, sql: &str) {
+        sqlx::query(sql).execute(pool).await.unwrap();
     }
 
     fn found(users: &SqliteUserStore, id: &str) -> Option<(String, String, bool)> {
@@ -186,20 +185,18 @@ mod tests {
     async fn writes_through_the_pool_are_seen_at_once() {
         let (users, pool, dir) = users("writes").await;
         assert_eq!(found(&users, "1").map(|user| user.2), Some(true));
-        sqlx::query("UPDATE simplejwt_users SET is_active = 0 WHERE id = 1")
-            .execute(&pool)
-            .await
-            .unwrap();
+        execute(
+            &pool,
+            "UPDATE simplejwt_users SET is_active = 0 WHERE id = 1",
+        )
+        .await;
         assert_eq!(found(&users, "1").map(|user| user.2), Some(false));
         users.create("carol", "hash", true).await.unwrap();
         assert_eq!(
             found(&users, "3").map(|user| user.1),
             Some("carol".to_owned())
         );
-        sqlx::query("DELETE FROM simplejwt_users WHERE id = 3")
-            .execute(&pool)
-            .await
-            .unwrap();
+        execute(&pool, "DELETE FROM simplejwt_users WHERE id = 3").await;
         assert_eq!(found(&users, "3"), None);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -238,10 +235,11 @@ mod tests {
     async fn a_failed_read_gives_way_to_the_pool_and_reconnects() {
         let (users, pool, dir) = users("failed").await;
         assert!(found(&users, "1").is_some());
-        sqlx::query("ALTER TABLE simplejwt_users RENAME TO simplejwt_users_moved")
-            .execute(&pool)
-            .await
-            .unwrap();
+        execute(
+            &pool,
+            "ALTER TABLE simplejwt_users RENAME TO simplejwt_users_moved",
+        )
+        .await;
         assert!(users.find_subject_now("1").is_none());
         assert_eq!(
             users
@@ -257,10 +255,11 @@ mod tests {
             users.find_subject("1").await,
             Err(StoreError::Unavailable(_))
         ));
-        sqlx::query("ALTER TABLE simplejwt_users_moved RENAME TO simplejwt_users")
-            .execute(&pool)
-            .await
-            .unwrap();
+        execute(
+            &pool,
+            "ALTER TABLE simplejwt_users_moved RENAME TO simplejwt_users",
+        )
+        .await;
         // The next lookups go to the pool; then the reader tries again.
         for _ in 0..GIVE_WAY_AFTER_FAILURE {
             assert!(users.find_subject_now("1").is_none());

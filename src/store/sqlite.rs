@@ -335,22 +335,24 @@ impl TokenStore for SqliteTokenStore {
     }
 }
 
+/// A fresh directory for a test, and the URL of a database file in it.
+#[cfg(test)]
+pub(crate) fn temp_url(name: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "tower-simplejwt-{name}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("tokens.sqlite3").display());
+    (dir, url)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
-
-    fn temp_url(name: &str) -> (std::path::PathBuf, String) {
-        let dir = std::env::temp_dir().join(format!(
-            "tower-simplejwt-{name}-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("tokens.sqlite3").display());
-        (dir, url)
-    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn conformance_on_a_file() {
