@@ -33,7 +33,7 @@ use axum::Router;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::credentials::Subject;
+use crate::credentials::{RemoteSubject, Subject};
 use crate::endpoint::TokenEndpointsLayer;
 use crate::error::ApiError;
 use crate::token::Claims;
@@ -89,7 +89,10 @@ where
     }
 }
 
-/// The authenticated subject.
+/// The authenticated local user. A request authenticated by another
+/// issuer's token has none (unless the issuer's subject mapping named one):
+/// it is rejected like an anonymous one; extract
+/// [`RemoteSubject`] for those.
 impl<S: Send + Sync> FromRequestParts<S> for Subject {
     type Rejection = ApiError;
 
@@ -108,6 +111,32 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Subject {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
         Ok(parts.extensions.get::<Subject>().cloned())
+    }
+}
+
+/// The subject of another issuer's token (feature `remote-jwks`): its
+/// `issuer` says whose user it is. Rejected with the contract's 401
+/// "Authentication credentials were not provided." when the request was not
+/// authenticated by a remote token. A remote subject is never a [`Subject`]
+/// extractor's answer: `Subject` is a local user only.
+impl<S: Send + Sync> FromRequestParts<S> for RemoteSubject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<RemoteSubject>()
+            .cloned()
+            .ok_or(ApiError::CredentialsNotProvided)
+    }
+}
+
+/// `Option<RemoteSubject>`: `None` unless a remote token authenticated the request.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for RemoteSubject {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
+        Ok(parts.extensions.get::<RemoteSubject>().cloned())
     }
 }
 

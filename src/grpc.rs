@@ -21,7 +21,7 @@
 //! assert!(who(&tonic::Request::new(())).is_err());
 //! ```
 
-use crate::credentials::Subject;
+use crate::credentials::{RemoteSubject, Subject};
 use crate::error::ApiError;
 use crate::token::Claims;
 
@@ -29,8 +29,12 @@ use crate::token::Claims;
 pub trait RequestAuth {
     /// The verified access token's claims.
     fn claims(&self) -> Option<&Claims>;
-    /// The authenticated subject.
+    /// The authenticated local user; `None` for a call authenticated by
+    /// another issuer's token (unless its subject mapping named a local user).
     fn subject(&self) -> Option<&Subject>;
+    /// The subject of another issuer's token (feature `remote-jwks`), whose
+    /// `issuer` says whose user it is.
+    fn remote_subject(&self) -> Option<&RemoteSubject>;
 }
 
 impl<T> RequestAuth for tonic::Request<T> {
@@ -40,6 +44,10 @@ impl<T> RequestAuth for tonic::Request<T> {
 
     fn subject(&self) -> Option<&Subject> {
         self.extensions().get::<Subject>()
+    }
+
+    fn remote_subject(&self) -> Option<&RemoteSubject> {
+        self.extensions().get::<RemoteSubject>()
     }
 }
 

@@ -1,33 +1,44 @@
 //! Trusting another issuer through its published JWKS, against a local
 //! issuer over real HTTP that counts its requests and can go down.
+//!
+//! The local issuer speaks plain HTTP, so the tests that fetch from it take
+//! the `danger_allow_plain_http_for_tests` opt-in; the ones without it show
+//! that the default refuses plain HTTP before sending anything.
 #![cfg(feature = "remote-jwks")]
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
-use jsonwebtoken::jwk::JwkSet;
-use serde_json::Map;
+use http_body_util::{BodyExt, Full};
+use jsonwebtoken::jwk::{JwkSet, KeyOperations, PublicKeyUse};
+use serde_json::{json, Map, Value};
 use tower::{Layer, ServiceExt};
 use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
-use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
 use tower_simplejwt::credentials::{
-    MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
+    Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteSubject, Subject,
+    UserStore,
 };
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
-use tower_simplejwt::token::TokenCodec;
-use tower_simplejwt::{Algorithm, Jwt};
+use tower_simplejwt::store::{BoxFuture, StoreError};
+use tower_simplejwt::token::{Claims, TokenCodec};
+use tower_simplejwt::{Algorithm, Jwt, JwtLayer};
 
 const ISSUER: &str = "http://issuer.test";
+/// The name the issuer gives the verifying service.
+const AUDIENCE: &str = "https://api.verifier.test";
+const LOCAL_SECRET: &str = "the verifying server's own secret, 32+ bytes";
+const UNUSED_SECRET: &str = "unused by the issuer, which signs with its keys";
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -43,12 +54,26 @@ fn key(algorithm: Algorithm, file: &str, kid: &str) -> Key {
         .with_kid(kid)
 }
 
-/// The issuer's JWKS endpoint: what it publishes, whether it is up, how often it was asked.
+/// The issuer's documents: what it publishes, whether it is up, how often it was asked.
 #[derive(Clone, Default)]
 struct Published {
     keys: Arc<Mutex<JwkSet>>,
     down: Arc<AtomicBool>,
     requests: Arc<AtomicUsize>,
+    /// Where it is served (`http://127.0.0.1:PORT`).
+    base: Arc<OnceLock<String>>,
+    /// The `issuer` its discovery document gives (default: `base`).
+    discovery_names: Arc<Mutex<Option<String>>>,
+}
+
+impl Published {
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    fn publish(&self, keys: JwkSet) {
+        *self.keys.lock().unwrap() = keys;
+    }
 }
 
 async fn jwks(State(published): State<Published>) -> Result<Json<JwkSet>, StatusCode> {
@@ -59,50 +84,234 @@ async fn jwks(State(published): State<Published>) -> Result<Json<JwkSet>, Status
     Ok(Json(published.keys.lock().unwrap().clone()))
 }
 
-async fn serve_issuer(published: Published) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/jwks.json", get(jwks))
-        .with_state(published);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+async fn discovery(State(published): State<Published>) -> Json<Value> {
+    published.requests.fetch_add(1, Ordering::SeqCst);
+    let base = published.base.get().cloned().unwrap_or_default();
+    let issuer = published
+        .discovery_names
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap_or_else(|| base.clone());
+    Json(json!({"issuer": issuer, "jwks_uri": format!("{base}/jwks.json")}))
 }
 
-/// The issuer's own codec: mints tokens with `iss` and the given signing key.
-fn issuer_codec(clock: &ManualClock, signing: Key, others: Vec<Key>) -> TokenCodec {
-    let config = JwtConfig::simplejwt_guide("unused").with_issuer(ISSUER);
+/// Serves the issuer on a free port; returns its base URL.
+async fn serve_issuer(published: Published) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    published.base.set(base.clone()).unwrap();
+    let app = Router::new()
+        .route("/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(discovery))
+        .with_state(published);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// The issuer's own codec: mints tokens with `iss`, `aud` and the given signing key.
+fn issuer_codec(clock: &ManualClock, audience: Option<&str>, signing: Key) -> TokenCodec {
+    let mut config = JwtConfig::simplejwt_guide(UNUSED_SECRET).with_issuer(ISSUER);
+    config.audience = audience.map(str::to_owned);
     let codec = TokenCodec::with_clock(&config, Arc::new(clock.clone())).unwrap();
-    codec.set_key_set(KeySet::new(signing, others).unwrap());
+    codec.set_key_set(KeySet::new(signing, []).unwrap());
     codec
+}
+
+fn mint(codec: &TokenCodec, user_id: &str) -> String {
+    codec.mint_pair(user_id, &Map::new()).unwrap().access.token
+}
+
+fn for_tests(settings: RemoteSettings) -> RemoteSettings {
+    RemoteSettings {
+        danger_allow_plain_http_for_tests: true,
+        ..settings
+    }
+}
+
+/// An authenticator over users in memory that counts subject lookups.
+#[derive(Debug)]
+struct CountingAuthenticator {
+    inner: PasswordAuthenticator<MemoryUserStore>,
+    lookups: Arc<AtomicUsize>,
+}
+
+impl Authenticator for CountingAuthenticator {
+    fn authenticate<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        self.inner.authenticate(username, password)
+    }
+
+    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.subject(id)
+    }
+
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.subject_now(id)
+    }
+}
+
+/// A handler that reports who the request was authenticated as.
+async fn who(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let extensions = request.extensions();
+    let local = extensions.get::<Subject>().map(
+        |subject| json!({"id": subject.id, "username": subject.username, "issuer": subject.issuer}),
+    );
+    let remote = extensions
+        .get::<RemoteSubject>()
+        .map(|RemoteSubject(subject)| json!({"id": subject.id, "issuer": subject.issuer}));
+    let body = json!({"local": local, "remote": remote}).to_string();
+    Ok(Response::new(Full::from(body)))
+}
+
+/// The verifying server: its own HS256 tokens and users (alice is user
+/// "1"), the token endpoints, and the remote issuers.
+struct Verifier {
+    jwt: Jwt,
+    lookups: Arc<AtomicUsize>,
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+impl Verifier {
+    async fn new(clock: &ManualClock, config: JwtConfig, remote: Arc<RemoteIssuers>) -> Verifier {
+        let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+        let users = MemoryUserStore::new();
+        let alice = users
+            .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
+            .await
+            .unwrap();
+        assert_eq!(alice.id, "1");
+        users.create("mallory", "unused", false).await.unwrap();
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let jwt = Jwt::builder(config)
+            .authenticator(CountingAuthenticator {
+                inner: PasswordAuthenticator::new(users, hasher),
+                lookups: lookups.clone(),
+            })
+            .remote_issuers(remote)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap();
+        Verifier { jwt, lookups }
+    }
+
+    async fn send(&self, request: Request<Full<Bytes>>) -> Answer {
+        let app = JwtLayer::new(self.jwt.clone()).layer(tower::service_fn(who));
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, token: &str) -> Answer {
+        self.send(
+            Request::get("/api/me/")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::default())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(
+            Request::post(path)
+                .header("content-type", "application/json")
+                .body(Full::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+}
+
+/// The contract's wrapped 401 on a protected route, with its message.
+fn refused_with(answer: &Answer, message: &str) {
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.body["code"], "token_not_valid", "{}", answer.body);
+    assert_eq!(
+        answer.body["messages"][0]["message"], message,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.headers["www-authenticate"], "Bearer realm=\"api\"");
+}
+
+/// The issuer, serving key `a` (ES256), and a verifier trusting it with
+/// the opt-in for plain HTTP.
+async fn trusted_issuer(
+    clock: &ManualClock,
+    issuer: impl FnOnce(RemoteIssuer) -> RemoteIssuer,
+    settings: RemoteSettings,
+) -> (Published, Key, Arc<RemoteIssuers>, Verifier) {
+    let published = Published::default();
+    let base = serve_issuer(published.clone()).await;
+    let a = key(Algorithm::ES256, "ec256_private.pem", "a");
+    published.publish(KeySet::new(a.clone(), []).unwrap().jwks());
+    let remote = RemoteIssuers::start(
+        &JwtConfig::simplejwt_guide(LOCAL_SECRET),
+        vec![issuer(RemoteIssuer::new(
+            ISSUER,
+            format!("{base}/jwks.json"),
+        ))],
+        for_tests(settings),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .expect("the first fetch succeeds");
+    let mut config =
+        JwtConfig::simplejwt_guide(LOCAL_SECRET).with_auto_refresh(AutoRefreshSettings::enabled());
+    config.reuse_grace = Duration::from_secs(10);
+    let verifier = Verifier::new(clock, config, remote.clone()).await;
+    (published, a, remote, verifier)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
     let published = Published::default();
-    let url = serve_issuer(published.clone()).await;
+    let base = serve_issuer(published.clone()).await;
     let a = key(Algorithm::ES256, "ec256_private.pem", "a");
     let b = key(Algorithm::EdDSA, "ed25519_private.pem", "b");
     let c = key(Algorithm::RS256, "rsa_private.pem", "c");
-    *published.keys.lock().unwrap() = KeySet::new(a.clone(), []).unwrap().jwks();
+    published.publish(KeySet::new(a.clone(), []).unwrap().jwks());
 
     // The verifying server: its own HS256 key for its own tokens, and the issuer's keys.
     let clock = ManualClock::new(1_800_000_000);
-    let config = JwtConfig::simplejwt_guide("local secret");
+    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET);
     let settings = RemoteSettings {
         refresh_interval: Duration::from_secs(3600),
         min_refetch_interval: Duration::from_secs(60),
         timeout: Duration::from_secs(5),
+        ..for_tests(RemoteSettings::default())
     };
     let remote = RemoteIssuers::start(
         &config,
-        vec![RemoteIssuer::new(ISSUER, &url)],
+        vec![RemoteIssuer::new(ISSUER, format!("{base}/jwks.json")).with_audience(AUDIENCE)],
         settings,
         Arc::new(clock.clone()),
     )
     .await
     .expect("the first fetch succeeds");
-    assert_eq!(published.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(published.requests(), 1);
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
     let jwt = Jwt::builder(config)
@@ -126,21 +335,22 @@ async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
             app.oneshot(request).await.unwrap().status().as_u16()
         }
     };
-    let mint = |codec: &TokenCodec| codec.mint_pair("1", &Map::new()).unwrap().access.token;
+    let issuer_mint =
+        |signing: &Key| mint(&issuer_codec(&clock, Some(AUDIENCE), signing.clone()), "1");
 
     // A token of the issuer's current key, and one of our own, both pass.
-    let token_a = mint(&issuer_codec(&clock, a.clone(), vec![]));
+    let token_a = issuer_mint(&a);
     assert_eq!(call(token_a.clone()).await, 200);
     assert_eq!(
-        call(mint(jwt.codec())).await,
+        call(mint(jwt.codec(), "1")).await,
         200,
         "our own tokens still verify locally"
     );
 
     // A new key appears: 100 concurrent requests with its kid cause exactly one refetch.
     clock.advance(Duration::from_secs(61));
-    *published.keys.lock().unwrap() = KeySet::new(b.clone(), [a.clone()]).unwrap().jwks();
-    let token_b = mint(&issuer_codec(&clock, b.clone(), vec![a.clone()]));
+    published.publish(KeySet::new(b.clone(), [a.clone()]).unwrap().jwks());
+    let token_b = issuer_mint(&b);
     let tasks: Vec<_> = (0..100)
         .map(|_| tokio::spawn(call(token_b.clone())))
         .collect();
@@ -148,7 +358,7 @@ async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
         assert_eq!(task.await.unwrap(), 200);
     }
     assert_eq!(
-        published.requests.load(Ordering::SeqCst),
+        published.requests(),
         2,
         "one refetch for 100 requests naming the new kid"
     );
@@ -162,55 +372,43 @@ async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
     // refused, and cannot make us ask the issuer more than the rate allows.
     published.down.store(false, Ordering::SeqCst);
     let stranger = key(Algorithm::ES384, "ec384_private.pem", "unused");
-    let before = published.requests.load(Ordering::SeqCst);
+    let before = published.requests();
     for i in 0..50 {
-        let forged = mint(&issuer_codec(
-            &clock,
-            stranger.clone().with_kid(format!("random-{i}")),
-            vec![],
-        ));
+        let forged = issuer_mint(&stranger.clone().with_kid(format!("random-{i}")));
         assert_eq!(call(forged).await, 401);
     }
     assert_eq!(
-        published.requests.load(Ordering::SeqCst),
+        published.requests(),
         before,
         "no refetch within the minimum interval"
     );
     clock.advance(Duration::from_secs(61));
     for i in 0..50 {
-        let forged = mint(&issuer_codec(
-            &clock,
-            stranger.clone().with_kid(format!("again-{i}")),
-            vec![],
-        ));
+        let forged = issuer_mint(&stranger.clone().with_kid(format!("again-{i}")));
         assert_eq!(call(forged).await, 401);
     }
     assert_eq!(
-        published.requests.load(Ordering::SeqCst),
+        published.requests(),
         before + 1,
         "at most one refetch per interval"
     );
 
     // The issuer rotates to a new key: picked up once the interval allows.
     clock.advance(Duration::from_secs(61));
-    *published.keys.lock().unwrap() = KeySet::new(c.clone(), [b.clone()]).unwrap().jwks();
-    let token_c = mint(&issuer_codec(&clock, c, vec![b]));
-    assert_eq!(call(token_c).await, 200);
-    assert_eq!(
-        remote.fetches(ISSUER),
-        Some(published.requests.load(Ordering::SeqCst) as u64)
-    );
+    published.publish(KeySet::new(c.clone(), [b.clone()]).unwrap().jwks());
+    assert_eq!(call(issuer_mint(&c)).await, 200);
+    assert_eq!(remote.fetches(ISSUER), Some(published.requests() as u64));
 }
 
 #[tokio::test]
 async fn a_first_fetch_that_fails_is_a_clear_start_up_error() {
     let published = Published::default();
     published.down.store(true, Ordering::SeqCst);
-    let url = serve_issuer(published).await;
+    let base = serve_issuer(published).await;
     let error = RemoteIssuers::start(
-        &JwtConfig::new("local"),
-        vec![RemoteIssuer::new(ISSUER, &url)],
-        RemoteSettings::default(),
+        &JwtConfig::new(LOCAL_SECRET),
+        vec![RemoteIssuer::new(ISSUER, format!("{base}/jwks.json")).with_audience(AUDIENCE)],
+        for_tests(RemoteSettings::default()),
         Arc::new(ManualClock::new(0)),
     )
     .await
@@ -220,4 +418,413 @@ async fn a_first_fetch_that_fails_is_a_clear_start_up_error() {
         "{error}"
     );
     assert!(error.to_string().contains(ISSUER));
+}
+
+#[tokio::test]
+async fn remote_http_is_refused_without_the_opt_in() {
+    let published = Published::default();
+    let base = serve_issuer(published.clone()).await;
+    published.publish(
+        KeySet::new(key(Algorithm::ES256, "ec256_private.pem", "a"), [])
+            .unwrap()
+            .jwks(),
+    );
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
+    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET);
+
+    // A plain-HTTP key URL: refused at start-up, before anything is fetched.
+    let jwks_url = format!("{base}/jwks.json");
+    let error = RemoteIssuers::start(
+        &config,
+        vec![RemoteIssuer::new(ISSUER, &jwks_url).with_audience(AUDIENCE)],
+        RemoteSettings::default(),
+        clock.clone(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error,
+        RemoteError::InsecureUrl {
+            issuer: ISSUER.into(),
+            url: jwks_url.clone()
+        }
+    );
+    assert!(error.to_string().contains("https://"), "{error}");
+
+    // A plain-HTTP issuer: its discovery document is not even asked for.
+    let error = RemoteIssuer::discover(&base).await.unwrap_err();
+    assert!(matches!(error, RemoteError::InsecureUrl { .. }), "{error}");
+    assert_eq!(
+        published.requests(),
+        0,
+        "nothing was fetched over plain HTTP"
+    );
+
+    // (An HTTPS discovery document whose `jwks_uri` is `http://` is refused
+    // by the same check on the document: see the unit test
+    // `an_https_discovery_document_pointing_at_plain_http_keys_is_refused`.)
+
+    // With the opt-in, the same issuer is discovered and trusted.
+    let settings = for_tests(RemoteSettings::default());
+    let discovered = RemoteIssuer::discover_with(&base, &settings).await.unwrap();
+    assert_eq!(discovered.issuer(), base);
+    assert_eq!(discovered.jwks_url(), jwks_url);
+    let remote = RemoteIssuers::start(
+        &config,
+        vec![discovered.with_audience(AUDIENCE)],
+        settings,
+        clock,
+    )
+    .await
+    .unwrap();
+    assert_eq!(remote.fetches(&base), Some(1));
+}
+
+#[tokio::test]
+async fn a_discovery_document_naming_another_issuer_is_refused() {
+    let published = Published::default();
+    let base = serve_issuer(published.clone()).await;
+    let settings = for_tests(RemoteSettings::default());
+    for impostor in [
+        "https://accounts.example".to_owned(),
+        format!("{base}/"),
+        base.replace("127.0.0.1", "localhost"),
+    ] {
+        *published.discovery_names.lock().unwrap() = Some(impostor.clone());
+        let error = RemoteIssuer::discover_with(&base, &settings)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            RemoteError::IssuerMismatch {
+                configured: base.clone(),
+                discovered: impostor
+            }
+        );
+    }
+    *published.discovery_names.lock().unwrap() = None;
+    assert!(RemoteIssuer::discover_with(&base, &settings).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_issuer_needs_an_audience_and_an_iss_of_its_own() {
+    let published = Published::default();
+    let base = serve_issuer(published.clone()).await;
+    let jwks_url = format!("{base}/jwks.json");
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
+    let settings = for_tests(RemoteSettings::default());
+    let start = |config: JwtConfig, issuers: Vec<RemoteIssuer>| {
+        let (settings, clock) = (settings.clone(), clock.clone());
+        async move { RemoteIssuers::start(&config, issuers, settings, clock).await }
+    };
+    let local = JwtConfig::simplejwt_guide(LOCAL_SECRET);
+
+    let error = start(local.clone(), vec![RemoteIssuer::new(ISSUER, &jwks_url)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        RemoteError::MissingAudience {
+            issuer: ISSUER.into()
+        }
+    );
+    let twice = RemoteIssuer::new(ISSUER, &jwks_url).with_audience(AUDIENCE);
+    assert_eq!(
+        start(local.clone(), vec![twice.clone(), twice.clone()])
+            .await
+            .unwrap_err(),
+        RemoteError::AmbiguousIssuer {
+            issuer: ISSUER.into()
+        }
+    );
+    assert_eq!(
+        start(local.clone().with_issuer(ISSUER), vec![twice])
+            .await
+            .unwrap_err(),
+        RemoteError::AmbiguousIssuer {
+            issuer: ISSUER.into()
+        },
+        "a remote issuer with our own `iss`"
+    );
+    assert_eq!(published.requests(), 0, "refused before any fetch");
+
+    let waived = RemoteIssuer::new(ISSUER, &jwks_url).danger_accept_any_audience();
+    assert!(start(local, vec![waived]).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_token_for_another_audience_is_refused() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+
+    let ours = mint(&issuer_codec(&clock, Some(AUDIENCE), a.clone()), "1");
+    assert_eq!(verifier.get(&ours).await.status, 200);
+    // The same issuer, the same key, minted for another service or for none.
+    for audience in [Some("https://billing.test"), Some(""), None] {
+        let token = mint(&issuer_codec(&clock, audience, a.clone()), "1");
+        refused_with(&verifier.get(&token).await, "Token is invalid");
+    }
+
+    // Waived, the audience is not looked at: documented, and shown here.
+    let clock = ManualClock::new(1_800_000_000);
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        RemoteIssuer::danger_accept_any_audience,
+        RemoteSettings::default(),
+    )
+    .await;
+    let elsewhere = mint(&issuer_codec(&clock, Some("https://billing.test"), a), "1");
+    assert_eq!(verifier.get(&elsewhere).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_remote_user_1_is_never_the_local_user_1() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
+
+    // Our own alice is user "1".
+    let alice = verifier.get(&mint(verifier.jwt.codec(), "1")).await;
+    assert_eq!(alice.status, 200);
+    assert_eq!(alice.body["local"]["username"], "alice");
+    assert_eq!(alice.body["remote"], Value::Null);
+    let lookups = verifier.lookups();
+    assert!(lookups > 0, "local tokens are looked up");
+
+    // The issuer's user "1", first use and then from the verified-token
+    // cache: a remote subject, never the local alice, and the user store
+    // is not asked.
+    let remote_1 = mint(&issuer, "1");
+    for _ in 0..2 {
+        let answer = verifier.get(&remote_1).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["local"], Value::Null, "{}", answer.body);
+        assert_eq!(answer.body["remote"], json!({"id": "1", "issuer": ISSUER}));
+    }
+    // A remote id of an inactive local user, or of no local user, is not
+    // refused as such either: it is not ours to judge.
+    for id in ["2", "404"] {
+        let answer = verifier.get(&mint(&issuer, id)).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body["remote"]["id"], id);
+        assert_eq!(answer.body["local"], Value::Null);
+    }
+    assert_eq!(
+        verifier.lookups(),
+        lookups,
+        "no remote id reached the user store"
+    );
+
+    // Over gRPC the same: the call sees a remote subject only.
+    let grpc = verifier
+        .send(
+            Request::post("/greeter.v1.Greeter/SayHello")
+                .header("content-type", "application/grpc")
+                .header("authorization", format!("Bearer {remote_1}"))
+                .body(Full::default())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(grpc.status, 200);
+    assert_eq!(grpc.body["local"], Value::Null);
+    assert_eq!(grpc.body["remote"]["issuer"], ISSUER);
+
+    // The token endpoints are for our own tokens: a remote token does not verify there.
+    for (path, field) in [
+        ("/api/token/verify/", "token"),
+        ("/api/token/refresh/", "refresh"),
+        ("/api/token/blacklist/", "refresh"),
+    ] {
+        let answer = verifier.post(path, json!({ field: remote_1 })).await;
+        assert_eq!(answer.status, 401, "{path}: {}", answer.body);
+        assert_eq!(answer.body["detail"], "Token is invalid", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_remote_token_is_never_refreshed_as_the_local_user() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    let login = verifier
+        .post(
+            "/api/token/",
+            json!({"username": "alice", "password": "wonderland-42"}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let alice_access = login.body["access"].as_str().unwrap().to_owned();
+    let alice_refresh = login.body["refresh"].as_str().unwrap().to_owned();
+    let remote_1 = mint(&issuer_codec(&clock, Some(AUDIENCE), a), "1");
+
+    clock.advance(Duration::from_secs(2 * 60 * 60 + 1));
+    let with_refresh = |access: &str| {
+        Request::get("/api/me/")
+            .header("authorization", format!("Bearer {access}"))
+            .header("x-refresh-token", &alice_refresh)
+            .body(Full::default())
+            .unwrap()
+    };
+    // The remote user "1"'s expired token with alice's refresh token: refused, nothing rotated.
+    let answer = verifier.send(with_refresh(&remote_1)).await;
+    refused_with(&answer, "Token is expired");
+    assert!(answer.headers.get("x-access-token").is_none());
+    // Alice's own expired token with her refresh token is refreshed (the
+    // refresh token was not used up above).
+    let answer = verifier.send(with_refresh(&alice_access)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.headers.get("x-access-token").is_some());
+    assert_eq!(answer.body["local"]["username"], "alice");
+}
+
+#[tokio::test]
+async fn a_subject_mapping_is_the_only_way_to_a_local_user() {
+    let clock = ManualClock::new(1_800_000_000);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let mapping = move |remote: &Subject, claims: &Claims| {
+        log.lock()
+            .unwrap()
+            .push((remote.clone(), claims.jti.clone()));
+        match remote.id.as_str() {
+            "alice@issuer" => Some(Subject::new("1", "alice", true)),
+            "mallory@issuer" => Some(Subject::new("2", "mallory", false)),
+            _ => None,
+        }
+    };
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE).with_subject_mapping(mapping),
+        RemoteSettings::default(),
+    )
+    .await;
+    let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
+
+    let linked = verifier.get(&mint(&issuer, "alice@issuer")).await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    assert_eq!(
+        linked.body["local"],
+        json!({"id": "1", "username": "alice", "issuer": null})
+    );
+    assert_eq!(
+        linked.body["remote"],
+        json!({"id": "alice@issuer", "issuer": ISSUER})
+    );
+    let asked_about = asked.lock().unwrap()[0].0.clone();
+    assert_eq!(asked_about, Subject::remote(ISSUER, "alice@issuer"));
+
+    // The remote "1" is mapped to nobody: it stays remote.
+    let unlinked = verifier.get(&mint(&issuer, "1")).await;
+    assert_eq!(unlinked.status, 200);
+    assert_eq!(unlinked.body["local"], Value::Null);
+
+    // A mapping to an inactive local user is refused as that user would be.
+    let inactive = verifier.get(&mint(&issuer, "mallory@issuer")).await;
+    assert_eq!(inactive.status, 401);
+    assert_eq!(
+        inactive.body,
+        json!({"detail": "User is inactive", "code": "user_inactive"})
+    );
+    assert_eq!(
+        verifier.lookups(),
+        0,
+        "the mapping, not an id match, decided"
+    );
+}
+
+#[tokio::test]
+async fn keys_not_for_signing_never_verify() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    let b = key(Algorithm::EdDSA, "ed25519_private.pem", "b");
+    let c = key(Algorithm::RS256, "rsa_private.pem", "c");
+    let d = key(Algorithm::ES384, "ec384_private.pem", "d");
+    let mut keys = KeySet::new(a.clone(), [b.clone(), c.clone(), d.clone()])
+        .unwrap()
+        .jwks();
+    for jwk in &mut keys.keys {
+        match jwk.common.key_id.as_deref() {
+            Some("a") => jwk.common.public_key_use = Some(PublicKeyUse::Signature),
+            Some("b") => jwk.common.public_key_use = Some(PublicKeyUse::Encryption),
+            Some("c") => jwk.common.key_operations = Some(vec![KeyOperations::Encrypt]),
+            _ => jwk.common.key_operations = Some(vec![KeyOperations::Verify]),
+        }
+    }
+    published.publish(keys);
+    clock.advance(Duration::from_secs(11));
+    let signed_by = |key: &Key| mint(&issuer_codec(&clock, Some(AUDIENCE), key.clone()), "1");
+    // `d` is new: its kid makes us fetch the set with the marked keys.
+    assert_eq!(verifier.get(&signed_by(&d)).await.status, 200);
+    assert_eq!(verifier.get(&signed_by(&a)).await.status, 200);
+    refused_with(&verifier.get(&signed_by(&b)).await, "Token is invalid");
+    refused_with(&verifier.get(&signed_by(&c)).await, "Token is invalid");
+}
+
+#[tokio::test]
+async fn keys_of_an_issuer_unreachable_past_max_key_age_are_not_used() {
+    let clock = ManualClock::new(1_800_000_000);
+    let settings = RemoteSettings {
+        refresh_interval: Duration::from_secs(3600),
+        min_refetch_interval: Duration::from_secs(60),
+        max_key_age: Duration::from_secs(3600),
+        ..RemoteSettings::default()
+    };
+    let (published, a, remote, verifier) =
+        trusted_issuer(&clock, |issuer| issuer.with_audience(AUDIENCE), settings).await;
+    let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
+    // Lives 2 hours; used twice, so the verified-token cache remembers it.
+    let token = mint(&issuer, "1");
+    assert_eq!(verifier.get(&token).await.status, 200);
+    assert_eq!(verifier.get(&token).await.status, 200);
+
+    // The issuer goes down: its keys serve up to max_key_age after the last fetch.
+    published.down.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(
+        verifier.get(&token).await.status,
+        200,
+        "exactly max_key_age old"
+    );
+    assert_eq!(
+        published.requests(),
+        1,
+        "no fetch while the keys are young enough"
+    );
+
+    clock.advance(Duration::from_secs(1));
+    let before = published.requests();
+    refused_with(&verifier.get(&token).await, "Token is invalid");
+    assert_eq!(published.requests(), before + 1, "one refetch was tried");
+    refused_with(&verifier.get(&mint(&issuer, "1")).await, "Token is invalid");
+    refused_with(&verifier.get(&token).await, "Token is invalid");
+    assert_eq!(
+        published.requests(),
+        before + 1,
+        "refetches stay rate-limited"
+    );
+
+    // The issuer comes back: the next allowed refetch restores its tokens.
+    published.down.store(false, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(verifier.get(&token).await.status, 200);
+    assert_eq!(remote.fetches(ISSUER), Some(published.requests() as u64));
 }

@@ -191,7 +191,10 @@ async fn remote_variants() -> (Router, String, Router, String) {
         Arc::new(PasswordAuthenticator::new(users, PasswordHasher::default()));
 
     let issuer = "http://issuer.bench";
-    let local_config = JwtConfig::simplejwt_guide(SECRET).with_issuer(issuer);
+    let audience = "bench-api";
+    let local_config = JwtConfig::simplejwt_guide(SECRET)
+        .with_issuer(issuer)
+        .with_audience(audience);
     let local = Jwt::builder(local_config.clone())
         .shared_authenticator(authenticator.clone())
         .build()
@@ -207,10 +210,20 @@ async fn remote_variants() -> (Router, String, Router, String) {
     let published = Router::new().route("/jwks.json", get(move || async move { Json(jwks) }));
     tokio::spawn(async move { axum::serve(listener, published).await.unwrap() });
     let config = JwtConfig::simplejwt_guide(SECRET);
+    // The remote subject "1" is linked to the local alice, so the handler
+    // does the same work on both routes.
+    let linked = RemoteIssuer::new(issuer, url)
+        .with_audience(audience)
+        .with_subject_mapping(|remote: &Subject, _: &tower_simplejwt::token::Claims| {
+            (remote.id == "1").then(|| Subject::new("1", "alice", true))
+        });
     let remote = RemoteIssuers::start(
         &config,
-        vec![RemoteIssuer::new(issuer, url)],
-        RemoteSettings::default(),
+        vec![linked],
+        RemoteSettings {
+            danger_allow_plain_http_for_tests: true,
+            ..RemoteSettings::default()
+        },
         Arc::new(SystemClock),
     )
     .await

@@ -58,6 +58,8 @@ pub struct Options {
     pub keys: KeyOptions,
     /// Other issuers whose access tokens are trusted (OIDC discovery URLs).
     pub trust_issuers: Vec<String>,
+    /// The audience the trusted issuers' tokens must name.
+    pub trust_audience: Option<String>,
     /// Subjects answered from memory for this long after SQLite was asked;
     /// `None` asks SQLite on every request, as DRF does.
     pub user_cache: Option<Duration>,
@@ -201,9 +203,13 @@ async fn trust_issuers(
     if options.trust_issuers.is_empty() {
         return Ok(builder);
     }
+    let audience = options
+        .trust_audience
+        .as_deref()
+        .ok_or("--trust-issuer needs --trust-audience: the audience their tokens must name")?;
     let mut issuers = Vec::new();
     for url in &options.trust_issuers {
-        issuers.push(RemoteIssuer::discover(url).await?);
+        issuers.push(RemoteIssuer::discover(url).await?.with_audience(audience));
     }
     let remote = RemoteIssuers::start(
         &config(options),

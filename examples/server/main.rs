@@ -34,15 +34,19 @@ const USAGE: &str = "usage:
          [--token-store URL] [--reuse-grace SECONDS] [--reuse-policy revoke-family|blacklist-only]
          [--auto-refresh] [--cookies] [--user-cache SECONDS] [--load-test-routes]
          [--algorithm ALG --signing-key FILE] [--verifying-key FILE]... [--issuer URL]
-         [--trust-issuer URL]...
+         [--trust-issuer URL... --trust-audience AUDIENCE]
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
   server keygen --algorithm ES256|ES384|EdDSA|RS256 > key.pem
 
 --signing-key   a PEM private key for --algorithm (RS*, PS*, ES256/384, EdDSA); tokens carry its kid
 --verifying-key a PEM public key that also verifies (key rotation); SIGHUP reloads the key files
 --issuer        put in tokens and required of them; also serves /.well-known/openid-configuration
---trust-issuer  also accept access tokens of this OIDC issuer, verified with its JWKS (repeatable;
-                feature remote-jwks)
+--trust-issuer  also accept access tokens of this OIDC issuer, verified with its JWKS fetched over
+                HTTPS (repeatable; feature remote-jwks); handlers see its users as RemoteSubject,
+                never as local users
+--trust-audience
+                the audience (`aud`) the trusted issuers' tokens must name: this server's name
+                at those issuers (required with --trust-issuer)
 --database      users (and, by default, tokens): sqlite://FILE (default sqlite://tower-simplejwt.sqlite3)
 --token-store   memory:, sqlite://FILE, postgres://… (feature postgres), redis://… (feature redis)
 --reuse-grace   seconds a rotated refresh token still gets its successor (default 0;
@@ -80,6 +84,7 @@ struct Args {
     verifying_keys: Vec<PathBuf>,
     issuer: Option<String>,
     trust_issuers: Vec<String>,
+    trust_audience: Option<String>,
     keygen: bool,
     user_cache: Option<Duration>,
     load_test_routes: bool,
@@ -111,6 +116,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         verifying_keys: Vec::new(),
         issuer: None,
         trust_issuers: Vec::new(),
+        trust_audience: None,
         keygen: false,
         user_cache: None,
         load_test_routes: false,
@@ -171,6 +177,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--trust-issuer" => parsed
                 .trust_issuers
                 .push(args.next().ok_or("--trust-issuer needs a URL")?),
+            "--trust-audience" => {
+                parsed.trust_audience =
+                    Some(args.next().ok_or("--trust-audience needs an audience")?)
+            }
             "--password" => parsed.password = Some(args.next().ok_or("--password needs a value")?),
             "createuser" => {
                 parsed.create_user = Some(args.next().ok_or("createuser needs a NAME")?)
@@ -342,6 +352,7 @@ async fn run(args: Args) -> Result<(), Error> {
         cookies: args.cookies,
         keys: key_options(&args)?,
         trust_issuers: args.trust_issuers.clone(),
+        trust_audience: args.trust_audience.clone(),
         user_cache: args.user_cache,
         load_test_routes: args.load_test_routes,
     };

@@ -19,7 +19,11 @@ use crate::Jwt;
 
 /// Who a request was authenticated as, and tokens minted on the way.
 pub(crate) struct Authenticated {
+    /// The local user, or (for a remote token no mapping made local) the
+    /// remote subject, told apart by its `issuer`.
     pub(crate) subject: Subject,
+    /// The remote subject a mapping made `subject`.
+    pub(crate) mapped_from: Option<Subject>,
     pub(crate) claims: Claims,
     pub(crate) issued: Option<IssuedTokens>,
 }
@@ -124,13 +128,8 @@ where
                             .map(ResponseBody::own)));
                     };
                     match outcome {
-                        Ok(Authenticated {
-                            subject,
-                            claims,
-                            issued,
-                        }) => {
-                            request.extensions_mut().insert(claims);
-                            request.extensions_mut().insert(subject);
+                        Ok(authenticated) => {
+                            let issued = authenticated.into_extensions(request.extensions_mut());
                             let future = service.call(request);
                             let issued = issued.map(|issued| Box::new((issued, jwt)));
                             this.state.set(State::Inner { future, issued });

@@ -9,7 +9,7 @@ use super::future::Authenticated;
 use super::header::{credential, Credential};
 use super::ResponseFuture;
 use crate::body::ResponseBody;
-use crate::credentials::Subject;
+use crate::credentials::{RemoteSubject, Subject};
 use crate::error::{is_grpc, render, ApiError, TokenError};
 use crate::refresh::exchange;
 use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
@@ -60,11 +60,19 @@ enum Verdict {
         expired: Claims,
         refresh_token: String,
     },
-    /// A remote issuer's token naming a key we do not have yet.
+    /// A remote issuer's token naming a key we do not have yet, or the
+    /// issuer's keys are too old: fetch them, then verify.
     #[cfg(feature = "remote-jwks")]
     Refetch {
         issuer: std::sync::Arc<crate::remote::Issuer>,
         token: String,
+    },
+    /// A valid access token of a remote issuer: its subject is that
+    /// issuer's, never looked up locally by id.
+    #[cfg(feature = "remote-jwks")]
+    Remote {
+        issuer: std::sync::Arc<crate::remote::Issuer>,
+        claims: Claims,
     },
 }
 
@@ -150,29 +158,75 @@ impl<S> AuthService<S> {
 #[cfg(feature = "remote-jwks")]
 fn remote_verdict(remote: &crate::remote::RemoteIssuers, token: &str) -> Option<Verdict> {
     let expected = Expected::Kind(TokenKind::Access);
-    // A token verified before needs no reading of its `iss`.
-    if let Some(verified) = remote.verify_remembered(token, expected) {
-        return Some(look_up_verdict(verified));
-    }
-    let issuer = remote.issuer_of(token)?.clone();
-    // The kid is looked at before verifying: keys swapped in between then
+    // A token verified before needs no reading of its `iss`, while the
+    // issuer's keys are not too old.
+    let issuer = match remote.verify_remembered(token, expected) {
+        Some((issuer, verified)) if !issuer.keys_expired() => {
+            return Some(remote_subject_verdict(issuer, verified))
+        }
+        Some((issuer, _)) => issuer,
+        None => remote.issuer_of(token)?,
+    };
+    // The keys are looked at before verifying: keys swapped in between then
     // only send the request through the (no-op) refetch.
-    if issuer.lacks_kid_of(token) {
+    if issuer.needs_refetch_for(token) {
         return Some(Verdict::Refetch {
-            issuer,
+            issuer: issuer.clone(),
             token: token.to_owned(),
         });
     }
-    Some(look_up_verdict(issuer.verify(token, expected)))
+    Some(remote_subject_verdict(
+        issuer,
+        issuer.verify(token, expected),
+    ))
 }
 
-/// A verified token's user to look up, or the contract's refusal.
+/// A verified remote token's subject to resolve, or the contract's refusal.
 #[cfg(feature = "remote-jwks")]
-fn look_up_verdict(verified: Result<Claims, TokenError>) -> Verdict {
+fn remote_subject_verdict(
+    issuer: &std::sync::Arc<crate::remote::Issuer>,
+    verified: Result<Claims, TokenError>,
+) -> Verdict {
     match verified {
-        Ok(claims) => Verdict::LookUp(claims),
+        Ok(claims) => Verdict::Remote {
+            issuer: issuer.clone(),
+            claims,
+        },
         Err(error) => Verdict::Refuse(ApiError::AccessTokenRefused(error)),
     }
+}
+
+/// Who a verified remote token authenticates: the issuer's subject, or the
+/// local user the issuer's mapping names for it. The local user store is
+/// never asked about a remote id.
+#[cfg(feature = "remote-jwks")]
+async fn remote_subject(
+    jwt: &Jwt,
+    issuer: &crate::remote::Issuer,
+    claims: Claims,
+) -> Result<Authenticated, ApiError> {
+    let remote = Subject::remote(issuer.name(), user_id_of(&claims)?);
+    let local = match issuer.subject_mapping() {
+        Some(mapping) => mapping.local_subject(&remote, &claims).await?,
+        None => None,
+    };
+    Ok(match local {
+        Some(local) => Authenticated {
+            subject: Subject {
+                issuer: None,
+                ..active_subject(jwt, Ok(Some(local)))?
+            },
+            mapped_from: Some(remote),
+            claims,
+            issued: None,
+        },
+        None => Authenticated {
+            subject: remote,
+            mapped_from: None,
+            claims,
+            issued: None,
+        },
+    })
 }
 
 /// The user id a verified token names, or the contract's refusal.
@@ -216,6 +270,7 @@ where
                             request,
                             Authenticated {
                                 subject,
+                                mapped_from: None,
                                 claims,
                                 issued: None,
                             },
@@ -229,6 +284,7 @@ where
                     let subject = look_up(&jwt, &user_id).await?;
                     Ok(Authenticated {
                         subject,
+                        mapped_from: None,
                         claims,
                         issued: None,
                     })
@@ -249,13 +305,29 @@ where
                     let claims = issuer
                         .verify(&token, Expected::Kind(TokenKind::Access))
                         .map_err(ApiError::AccessTokenRefused)?;
-                    let subject = look_up(&jwt, user_id_of(&claims)?).await?;
-                    Ok(Authenticated {
-                        subject,
-                        claims,
-                        issued: None,
-                    })
+                    remote_subject(&jwt, &issuer, claims).await
                 })
+            }
+            #[cfg(feature = "remote-jwks")]
+            Verdict::Remote { issuer, claims } => {
+                // Without a mapping the subject is at hand: no future.
+                if issuer.subject_mapping().is_none() {
+                    let remote = user_id_of(&claims).map(|id| Subject::remote(issuer.name(), id));
+                    return match remote {
+                        Ok(subject) => self.serve(
+                            request,
+                            Authenticated {
+                                subject,
+                                mapped_from: None,
+                                claims,
+                                issued: None,
+                            },
+                        ),
+                        Err(error) => refuse(error, &request),
+                    };
+                }
+                let jwt = self.jwt.clone();
+                Box::pin(async move { remote_subject(&jwt, &issuer, claims).await })
             }
         };
         // A store that answers at once sends the request straight to the
@@ -290,15 +362,28 @@ impl<S> AuthService<S> {
     where
         S: Service<Request<ReqBody>>,
     {
-        let Authenticated {
-            subject,
-            claims,
-            issued,
-        } = authenticated;
-        request.extensions_mut().insert(claims);
-        request.extensions_mut().insert(subject);
+        let issued = authenticated.into_extensions(request.extensions_mut());
         let issued = issued.map(|issued| Box::new((issued, self.jwt.clone())));
         ResponseFuture::inner(self.inner.call(request), issued)
+    }
+}
+
+impl Authenticated {
+    /// Puts the claims and subjects where handlers read them: a local user
+    /// as [`Subject`], a remote issuer's subject as [`RemoteSubject`] (so
+    /// code reading `Subject` never sees another issuer's user); returns the
+    /// tokens minted on the way.
+    pub(crate) fn into_extensions(self, extensions: &mut http::Extensions) -> Option<IssuedTokens> {
+        extensions.insert(self.claims);
+        if self.subject.is_local() {
+            extensions.insert(self.subject);
+        } else {
+            extensions.insert(RemoteSubject(self.subject));
+        }
+        if let Some(remote) = self.mapped_from {
+            extensions.insert(RemoteSubject(remote));
+        }
+        self.issued
     }
 }
 
@@ -363,6 +448,7 @@ async fn auto_refresh(
     tracing::debug!(subject = %subject.id, "expired access token refreshed automatically");
     Ok(Authenticated {
         subject,
+        mapped_from: None,
         claims,
         issued: Some(IssuedTokens {
             access: exchanged.access.token,

@@ -35,6 +35,7 @@ mod sqlite_reader;
 mod subject_cache;
 mod users;
 
+pub use authenticator::RemoteSubject;
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
 pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]

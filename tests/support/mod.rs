@@ -176,6 +176,7 @@ impl Server {
             cookies: false,
             keys: app::KeyOptions::default(),
             trust_issuers: Vec::new(),
+            trust_audience: None,
             user_cache: None,
             load_test_routes: false,
         };
