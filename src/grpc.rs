@@ -87,5 +87,21 @@ mod tests {
             Some("alice")
         );
         assert!(request.claims().is_none());
+        assert!(request.remote_subject().is_none());
+    }
+
+    #[test]
+    fn a_remote_subject_is_not_the_local_subject() {
+        let mut request = tonic::Request::new(());
+        request
+            .extensions_mut()
+            .insert(RemoteSubject(Subject::remote("https://auth.example", "1")));
+        assert!(request.subject().is_none());
+        assert_eq!(
+            request
+                .remote_subject()
+                .and_then(|remote| remote.0.issuer.as_deref()),
+            Some("https://auth.example")
+        );
     }
 }

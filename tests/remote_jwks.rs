@@ -828,3 +828,74 @@ async fn keys_of_an_issuer_unreachable_past_max_key_age_are_not_used() {
     assert_eq!(verifier.get(&token).await.status, 200);
     assert_eq!(remote.fetches(ISSUER), Some(published.requests() as u64));
 }
+
+/// axum handlers tell the two apart by the extractor they take: `Subject`
+/// is a local user only, `RemoteSubject` another issuer's.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn axum_extractors_keep_remote_subjects_apart() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    async fn local(subject: Subject) -> String {
+        format!("local {}", subject.username)
+    }
+    async fn remote(RemoteSubject(subject): RemoteSubject) -> String {
+        format!(
+            "remote {} of {}",
+            subject.id,
+            subject.issuer.unwrap_or_default()
+        )
+    }
+    async fn either(local: Option<Subject>, remote: Option<RemoteSubject>) -> String {
+        format!("{:?} {:?}", local.map(|s| s.id), remote.map(|r| r.0.id))
+    }
+    let app = Router::new()
+        .route("/local/", get(local))
+        .route("/remote/", get(remote))
+        .route("/either/", get(either))
+        .route_layer(AuthLayer::new(verifier.jwt.clone()));
+    let call = |path: &'static str, token: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let remote_1 = mint(&issuer_codec(&clock, Some(AUDIENCE), a), "1");
+    let alice = mint(verifier.jwt.codec(), "1");
+
+    let (status, body) = call("/local/", remote_1.clone()).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+    assert_eq!(
+        call("/remote/", remote_1.clone()).await,
+        (200, format!("remote 1 of {ISSUER}"))
+    );
+    assert_eq!(
+        call("/either/", remote_1).await,
+        (200, "None Some(\"1\")".to_owned())
+    );
+    assert_eq!(
+        call("/local/", alice.clone()).await,
+        (200, "local alice".to_owned())
+    );
+    assert_eq!(call("/remote/", alice.clone()).await.0, 401);
+    assert_eq!(
+        call("/either/", alice).await,
+        (200, "Some(\"1\") None".to_owned())
+    );
+}
