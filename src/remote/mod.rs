@@ -146,8 +146,8 @@ impl std::fmt::Debug for Issuer {
 }
 
 impl RemoteIssuers {
-    /// Checks every issuer (an `https://` key URL, an audience or its
-    /// waiver, an `iss` of its own), fetches its keys (any failure is an
+    /// Checks the settings and every issuer (an `https://` key URL, an
+    /// audience or its waiver, an `iss` of its own), fetches its keys (any failure is an
     /// error: better a clear start-up failure than 401s) and keeps them
     /// fresh in the background.
     ///
@@ -172,6 +172,7 @@ impl RemoteIssuers {
         settings: RemoteSettings,
         clock: SharedClock,
     ) -> Result<Arc<Self>, RemoteError> {
+        settings.check()?;
         for (index, issuer) in issuers.iter().enumerate() {
             issuer.check(&settings)?;
             let twice = issuers[..index]

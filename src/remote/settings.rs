@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::config::ConfigError;
+
 /// How remote keys are fetched and kept fresh.
 ///
 /// # Examples
@@ -27,7 +29,7 @@ pub struct RemoteSettings {
     /// reached (default 24 hours): once the last successful fetch is older,
     /// the issuer's tokens are refused ("Token is invalid", as a token of an
     /// issuer we do not know) until a fetch succeeds again. Measured by the
-    /// injectable clock.
+    /// injectable clock. At least `refresh_interval`.
     pub max_key_age: Duration,
     /// **For tests only**: also fetch keys and discovery documents over
     /// plain `http://` (default `false`). Anyone on the path of a plain
@@ -37,6 +39,29 @@ pub struct RemoteSettings {
 }
 
 impl RemoteSettings {
+    /// Checks that the settings can work: intervals above zero, and keys
+    /// allowed to live at least until the next background refresh.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("refresh_interval", self.refresh_interval),
+            ("timeout", self.timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        if self.max_key_age < self.refresh_interval {
+            return Err(ConfigError::Invalid(
+                "max_key_age",
+                format!(
+                    "{:?} is shorter than refresh_interval ({:?}): keys would expire before they are refreshed",
+                    self.max_key_age, self.refresh_interval
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether plain HTTP is allowed, logging a warning when it is.
     pub(crate) fn plain_http_allowed(&self) -> bool {
         if self.danger_allow_plain_http_for_tests {
@@ -55,5 +80,38 @@ impl Default for RemoteSettings {
             max_key_age: Duration::from_secs(24 * 60 * 60),
             danger_allow_plain_http_for_tests: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_cannot_work_are_refused() {
+        assert_eq!(RemoteSettings::default().check(), Ok(()));
+        let zero = RemoteSettings {
+            refresh_interval: Duration::ZERO,
+            ..RemoteSettings::default()
+        };
+        assert_eq!(zero.check(), Err(ConfigError::Zero("refresh_interval")));
+        let no_timeout = RemoteSettings {
+            timeout: Duration::ZERO,
+            ..RemoteSettings::default()
+        };
+        assert_eq!(no_timeout.check(), Err(ConfigError::Zero("timeout")));
+        let short_lived = RemoteSettings {
+            max_key_age: Duration::from_secs(60),
+            ..RemoteSettings::default()
+        };
+        assert!(matches!(
+            short_lived.check(),
+            Err(ConfigError::Invalid("max_key_age", _))
+        ));
+        let as_long = RemoteSettings {
+            max_key_age: Duration::from_secs(300),
+            ..RemoteSettings::default()
+        };
+        assert_eq!(as_long.check(), Ok(()));
     }
 }
