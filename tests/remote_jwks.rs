@@ -111,7 +111,12 @@ async fn serve_issuer(published: Published) -> String {
 
 /// The issuer's own codec: mints tokens with `iss`, `aud` and the given signing key.
 fn issuer_codec(clock: &ManualClock, audience: Option<&str>, signing: Key) -> TokenCodec {
-    let mut config = JwtConfig::simplejwt_guide(UNUSED_SECRET).with_issuer(ISSUER);
+    codec_of(ISSUER, clock, audience, signing)
+}
+
+/// A codec minting tokens that say they are `iss`'s.
+fn codec_of(iss: &str, clock: &ManualClock, audience: Option<&str>, signing: Key) -> TokenCodec {
+    let mut config = JwtConfig::simplejwt_guide(UNUSED_SECRET).with_issuer(iss);
     config.audience = audience.map(str::to_owned);
     let codec = TokenCodec::with_clock(&config, Arc::new(clock.clone())).unwrap();
     codec.set_key_set(KeySet::new(signing, []).unwrap());
@@ -897,5 +902,56 @@ async fn axum_extractors_keep_remote_subjects_apart() {
     assert_eq!(
         call("/either/", alice).await,
         (200, "Some(\"1\") None".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn two_issuers_never_share_subjects_or_keys() {
+    let clock = ManualClock::new(1_800_000_000);
+    let second = "https://second.issuer.test";
+    let (first_keys, second_keys) = (Published::default(), Published::default());
+    let first_base = serve_issuer(first_keys.clone()).await;
+    let second_base = serve_issuer(second_keys.clone()).await;
+    let a = key(Algorithm::ES256, "ec256_private.pem", "a");
+    let b = key(Algorithm::EdDSA, "ed25519_private.pem", "b");
+    first_keys.publish(KeySet::new(a.clone(), []).unwrap().jwks());
+    second_keys.publish(KeySet::new(b.clone(), []).unwrap().jwks());
+    let remote = RemoteIssuers::start(
+        &JwtConfig::simplejwt_guide(LOCAL_SECRET),
+        vec![
+            RemoteIssuer::new(ISSUER, format!("{first_base}/jwks.json")).with_audience(AUDIENCE),
+            RemoteIssuer::new(second, format!("{second_base}/jwks.json")).with_audience(AUDIENCE),
+        ],
+        for_tests(RemoteSettings::default()),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    let verifier = Verifier::new(&clock, JwtConfig::simplejwt_guide(LOCAL_SECRET), remote).await;
+
+    // User "1" of each issuer: two remote subjects, told apart by issuer.
+    for (iss, signing) in [(ISSUER, &a), (second, &b)] {
+        let token = mint(&codec_of(iss, &clock, Some(AUDIENCE), signing.clone()), "1");
+        let answer = verifier.get(&token).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body["remote"], json!({"id": "1", "issuer": iss}));
+        assert_eq!(answer.body["local"], Value::Null);
+    }
+
+    // The first issuer (or whoever holds its key) cannot speak for the
+    // second: not with its own kid, not with the second's kid, not after
+    // the second's key set was refetched for the unknown kid.
+    clock.advance(Duration::from_secs(11));
+    for kid in ["a", "b", "a"] {
+        let forged = mint(
+            &codec_of(second, &clock, Some(AUDIENCE), a.clone().with_kid(kid)),
+            "1",
+        );
+        refused_with(&verifier.get(&forged).await, "Token is invalid");
+    }
+    assert_eq!(
+        second_keys.requests(),
+        2,
+        "one refetch for the unknown kid, then rate-limited"
     );
 }
