@@ -19,7 +19,8 @@ use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::config::{AutoRefreshSettings, CookieSettings, ReusePolicy};
 use tower_simplejwt::credentials::{
-    Authenticator, PasswordAuthenticator, PasswordHasher, SqliteUserStore, Subject, SubjectCache,
+    Authenticator, PasswordAuthenticator, PasswordHasher, RemoteSubject, SqliteUserStore, Subject,
+    SubjectCache,
 };
 use tower_simplejwt::endpoint::TokenEndpointsLayer;
 use tower_simplejwt::error::{ApiError, TokenError};
@@ -310,9 +311,22 @@ where
         .layer(middleware::map_response(allow_get))
 }
 
-/// `GET /api/me/`: who the access token belongs to.
-async fn me(Extension(subject): Extension<Subject>) -> Json<serde_json::Value> {
-    Json(json!({"username": subject.username}))
+/// `GET /api/me/`: who the access token belongs to. A trusted issuer's
+/// user (`--trust-issuer`) is not one of ours: it is answered with its
+/// issuer and id, never as the local user with the same id.
+async fn me(
+    local: Option<Extension<Subject>>,
+    remote: Option<Extension<RemoteSubject>>,
+) -> Response {
+    match (local, remote) {
+        (Some(Extension(subject)), _) => {
+            Json(json!({"username": subject.username})).into_response()
+        }
+        (None, Some(Extension(RemoteSubject(subject)))) => {
+            Json(json!({"issuer": subject.issuer, "user_id": subject.id})).into_response()
+        }
+        (None, None) => refusal(ApiError::CredentialsNotProvided),
+    }
 }
 
 /// `--load-test-routes`: the handler of `GET /api/me/` without `AuthLayer`
