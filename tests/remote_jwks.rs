@@ -573,6 +573,18 @@ async fn a_token_for_another_audience_is_refused() {
     for audience in [Some("https://billing.test"), Some(""), None] {
         let token = mint(&issuer_codec(&clock, audience, a.clone()), "1");
         refused_with(&verifier.get(&token).await, "Token is invalid");
+        // The same refusal in gRPC's terms.
+        let grpc = verifier
+            .send(
+                Request::post("/greeter.v1.Greeter/SayHello")
+                    .header("content-type", "application/grpc")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Full::default())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(grpc.headers["grpc-status"], "16");
+        assert_eq!(grpc.headers["grpc-message"], "Token is invalid");
     }
 
     // Waived, the audience is not looked at: documented, and shown here.

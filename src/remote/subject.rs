@@ -24,7 +24,10 @@ use crate::token::Claims;
 ///   alone, as without a mapping;
 /// - `Err(_)`: the user store failed; the request gets the store's 503.
 ///
-/// A closure `Fn(&Subject, &Claims) -> Option<Subject>` is a mapping.
+/// It is asked on every request a token of the issuer authenticates (the
+/// verified-token cache spares the signature check, not this call): keep
+/// it fast, or put a cache in it. A closure
+/// `Fn(&Subject, &Claims) -> Option<Subject>` is a mapping.
 ///
 /// # Examples
 ///
