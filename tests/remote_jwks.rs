@@ -64,6 +64,8 @@ struct Published {
     base: Arc<OnceLock<String>>,
     /// The `issuer` its discovery document gives (default: `base`).
     discovery_names: Arc<Mutex<Option<String>>>,
+    /// Held for writing, it keeps key requests waiting (after counting them).
+    paused: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Published {
@@ -78,6 +80,7 @@ impl Published {
 
 async fn jwks(State(published): State<Published>) -> Result<Json<JwkSet>, StatusCode> {
     published.requests.fetch_add(1, Ordering::SeqCst);
+    let _unpaused = published.paused.read().await;
     if published.down.load(Ordering::SeqCst) {
         return Err(StatusCode::SERVICE_UNAVAILABLE);
     }
@@ -796,7 +799,7 @@ async fn keys_not_for_signing_never_verify() {
     refused_with(&verifier.get(&signed_by(&c)).await, "Token is invalid");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_of_an_issuer_unreachable_past_max_key_age_are_not_used() {
     let clock = ManualClock::new(1_800_000_000);
     let settings = RemoteSettings {
@@ -829,7 +832,25 @@ async fn keys_of_an_issuer_unreachable_past_max_key_age_are_not_used() {
 
     clock.advance(Duration::from_secs(1));
     let before = published.requests();
-    refused_with(&verifier.get(&token).await, "Token is invalid");
+    // The first request past max_key_age refetches; the issuer holds that
+    // fetch while 20 more requests come: they wait for it, then are refused
+    // without a fetch of their own, as the first one is.
+    let verifier = Arc::new(verifier);
+    let pause = published.paused.clone().write_owned().await;
+    let get = |token: String| {
+        let verifier = verifier.clone();
+        tokio::spawn(async move { verifier.get(&token).await })
+    };
+    let first = get(token.clone());
+    while published.requests() == before {
+        tokio::task::yield_now().await;
+    }
+    let waiting: Vec<_> = (0..20).map(|_| get(token.clone())).collect();
+    drop(pause);
+    refused_with(&first.await.unwrap(), "Token is invalid");
+    for answer in waiting {
+        refused_with(&answer.await.unwrap(), "Token is invalid");
+    }
     assert_eq!(published.requests(), before + 1, "one refetch was tried");
     refused_with(&verifier.get(&mint(&issuer, "1")).await, "Token is invalid");
     refused_with(&verifier.get(&token).await, "Token is invalid");
