@@ -17,7 +17,7 @@
 //! | the user store cannot answer | 503 `store_unavailable` |
 //!
 //! A token of a trusted remote issuer (feature `remote-jwks`, see
-//! [`remote`](crate::remote)) is verified with that issuer's keys and never
+//! module `remote`) is verified with that issuer's keys and never
 //! looked up in the local user store: its subject goes into the extensions
 //! as a [`RemoteSubject`](crate::credentials::RemoteSubject), not as a
 //! `Subject`, unless the issuer's subject mapping names a local user.

@@ -26,7 +26,7 @@
 //! A subject id is unique only within its issuer (RFC 7519 §4.1.2): the
 //! user `"1"` of another issuer is not our user `"1"`. A verified remote
 //! token is never looked up in the local user store. Its subject reaches
-//! the handler as a [`RemoteSubject`](crate::credentials::RemoteSubject)
+//! the handler as a [`RemoteSubject`]
 //! (a [`Subject`](crate::credentials::Subject) whose `issuer` is set) and
 //! the verified [`Claims`] — never as a local `Subject`, so a handler that
 //! extracts `Subject` answers a remote token with the contract's 401
