@@ -227,9 +227,12 @@ async fn trust_issuers(
     builder: tower_simplejwt::JwtBuilder,
     options: &Options,
 ) -> Result<tower_simplejwt::JwtBuilder, Box<dyn std::error::Error + Send + Sync>> {
-    match options.trust_issuers.is_empty() {
+    match options.trust_issuers.is_empty() && options.trust_audience.is_none() {
         true => Ok(builder),
-        false => Err("--trust-issuer: run the example with `--features remote-jwks`".into()),
+        false => Err(
+            "--trust-issuer, --trust-audience: run the example with `--features remote-jwks`"
+                .into(),
+        ),
     }
 }
 
