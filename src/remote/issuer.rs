@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::fetch::{check_url, client, get};
 use super::{RemoteError, RemoteSettings, RemoteSubjectMapping};
+use crate::config::ConfigError;
 
 /// An issuer whose tokens are trusted: its `iss`, where its keys are, the
 /// audience its tokens must name, and how its subjects map to local users.
@@ -273,8 +274,17 @@ impl RemoteIssuer {
     /// Checks what [`RemoteIssuers::start`](super::RemoteIssuers::start)
     /// requires before fetching anything.
     pub(crate) fn check(&self, settings: &RemoteSettings) -> Result<(), RemoteError> {
+        if self.issuer.trim().is_empty() {
+            return Err(
+                ConfigError::Invalid("issuer", "a remote issuer's `iss` is empty".into()).into(),
+            );
+        }
         check_url(&self.issuer, &self.jwks_url, settings.plain_http_allowed())?;
-        if self.audience.is_none() && !self.any_audience {
+        let no_audience = self
+            .audience
+            .as_deref()
+            .is_none_or(|audience| audience.trim().is_empty());
+        if no_audience && !self.any_audience {
             return Err(RemoteError::MissingAudience {
                 issuer: self.issuer.clone(),
             });
@@ -363,6 +373,19 @@ mod tests {
         assert_eq!(plain.check(&for_tests), Ok(()));
 
         let no_audience = RemoteIssuer::new(ISSUER, "https://auth.example/jwks");
+        assert_eq!(
+            no_audience.clone().with_audience(" ").check(&settings),
+            Err(RemoteError::MissingAudience {
+                issuer: ISSUER.into()
+            }),
+            "a blank audience is none"
+        );
+        assert!(matches!(
+            RemoteIssuer::new("", "https://auth.example/jwks")
+                .with_audience("api")
+                .check(&settings),
+            Err(RemoteError::Config(ConfigError::Invalid("issuer", _)))
+        ));
         assert_eq!(
             no_audience.check(&settings),
             Err(RemoteError::MissingAudience {
