@@ -628,6 +628,61 @@ mod tests {
         .await;
     }
 
+    /// A database of the previous version: its records keep working, its
+    /// families are filled in, and its clear-text successors are erased.
+    #[tokio::test]
+    async fn a_database_of_the_previous_version_is_upgraded_in_place() {
+        let (dir, url) = temp_url("upgrade");
+        let pool = open_pool(&url).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE simplejwt_refresh_tokens (
+                jti TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL, family TEXT NOT NULL,
+                expires_at INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('active', 'used', 'blacklisted')),
+                successor_token TEXT, rotated_at INTEGER);
+             INSERT INTO simplejwt_refresh_tokens VALUES
+                ('old', '7', 'old', 2000000000, 'used', 'clear.successor.token', 1800000000),
+                ('current', '7', 'old', 2000000000, 'active', NULL, NULL),
+                ('other', '8', 'other', 2000000000, 'active', NULL, NULL);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let store = SqliteTokenStore::from_pool(pool).await.unwrap();
+        let clear: Option<String> = sqlx::query_scalar(
+            "SELECT successor_token FROM simplejwt_refresh_tokens WHERE jti = 'old'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(clear, None, "the clear-text successor is erased");
+        let keep_until: i64 = sqlx::query_scalar(
+            "SELECT keep_until FROM simplejwt_refresh_tokens WHERE jti = 'current'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            keep_until,
+            2_000_000_000 + CLOCK_SKEW_MARGIN.as_secs() as i64
+        );
+        assert_eq!(store.state("7", "current").await.unwrap(), TokenState::Active);
+        assert_eq!(store.revoke_subject("7").await.unwrap(), 1, "one family filled in");
+        assert_eq!(
+            store.state("7", "current").await.unwrap(),
+            TokenState::Blacklisted
+        );
+        assert_eq!(store.state("8", "other").await.unwrap(), TokenState::Active);
+        // Opening it again changes nothing.
+        store.pool().close().await;
+        let reopened = SqliteTokenStore::connect(&url).await.unwrap();
+        assert_eq!(
+            reopened.state("7", "current").await.unwrap(),
+            TokenState::Blacklisted
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[tokio::test]
     async fn records_survive_reopening() {
         let (dir, url) = temp_url("reopen");
