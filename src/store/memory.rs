@@ -152,9 +152,11 @@ impl MemoryTokenStore {
     }
 
     /// Records `rotations` past rotations of one family of `subject` at once,
-    /// ending with `current` active (for benchmarks of revocation).
+    /// ending with `current` active (for benchmarks of revocation); returns
+    /// the `jti` of the first past rotation.
     #[doc(hidden)]
-    pub fn record_rotated_family(&self, current: &RecordedToken, rotations: u64) {
+    pub fn record_rotated_family(&self, current: &RecordedToken, rotations: u64) -> String {
+        let base = u128::from(rand::random::<u64>()) << 64;
         let family = self.hash(&current.jti);
         let subject = self.hash(&current.subject);
         let keep_until = current.retained_until();
@@ -169,7 +171,7 @@ impl MemoryTokenStore {
                     rotated_at: 0,
                 })),
             };
-            shard.insert(&format!("{:032x}", (u128::from(index) << 64) | 1), record);
+            shard.insert(&format!("{:032x}", base | u128::from(index)), record);
         }
         shard.insert_family(family, subject, keep_until);
         let record = Record {
@@ -179,6 +181,26 @@ impl MemoryTokenStore {
             state: State::Active,
         };
         shard.insert(&current.jti, record);
+        format!("{base:032x}")
+    }
+}
+
+impl MemoryTokenStore {
+    /// Puts a family back as it was before a reuse revoked it: `token` used,
+    /// its family not revoked (for benchmarks of revocation).
+    #[doc(hidden)]
+    pub fn reinstate_used(&self, token: &RecordedToken) {
+        let mut shard = self.shard(&token.subject);
+        let family = shard.get_mut(&token.jti).map(|record| {
+            record.state = State::Used(Box::new(Used {
+                sealed_successor: None,
+                rotated_at: 0,
+            }));
+            record.family
+        });
+        if let Some(family) = family.and_then(|family| shard.families.get_mut(&family)) {
+            family.revoked = false;
+        }
     }
 }
 
@@ -473,18 +495,27 @@ mod tests {
         crate::store::conformance::interleavings(store.clone(), |_| store.clone(), &[], None).await;
     }
 
-    #[test]
-    fn revoking_a_family_does_not_walk_its_rotations() {
+    #[tokio::test]
+    async fn revoking_a_family_is_one_flag_whatever_its_length() {
         let store = MemoryTokenStore::new();
         let current = RecordedToken::new("c".repeat(32), "1", 1_000);
-        store.record_rotated_family(&current, 10_000);
-        let mut shard = store.shard("1");
-        let family = store.hash(&current.jti);
-        assert!(shard.revoke_family(family, store.hash("1"), 1_000));
+        let first = store.record_rotated_family(&current, 10_000);
+        assert_eq!(store.len(), 10_001);
+        assert_eq!(store.state("1", &first).await.unwrap(), TokenState::Used);
+        {
+            let mut shard = store.shard("1");
+            let family = store.hash(&current.jti);
+            assert!(shard.revoke_family(family, store.hash("1"), 1_000));
+            assert_eq!(shard.families.len(), 1, "one family record");
+        }
         assert_eq!(
-            shard.families.len(),
-            1,
-            "one family record, whatever its length"
+            store.state("1", &current.jti).await.unwrap(),
+            TokenState::Blacklisted,
+            "the flag blacklists the current token"
+        );
+        assert_eq!(
+            store.state("1", &first).await.unwrap(),
+            TokenState::Blacklisted
         );
     }
 

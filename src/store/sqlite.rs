@@ -666,8 +666,15 @@ mod tests {
             keep_until,
             2_000_000_000 + CLOCK_SKEW_MARGIN.as_secs() as i64
         );
-        assert_eq!(store.state("7", "current").await.unwrap(), TokenState::Active);
-        assert_eq!(store.revoke_subject("7").await.unwrap(), 1, "one family filled in");
+        assert_eq!(
+            store.state("7", "current").await.unwrap(),
+            TokenState::Active
+        );
+        assert_eq!(
+            store.revoke_subject("7").await.unwrap(),
+            1,
+            "one family filled in"
+        );
         assert_eq!(
             store.state("7", "current").await.unwrap(),
             TokenState::Blacklisted

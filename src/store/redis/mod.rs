@@ -156,13 +156,15 @@ impl RedisTokenStore {
     }
 
     /// Records `rotations` past rotations of one family of `subject` at once
-    /// (pipelined), ending with `current` active (for benchmarks of revocation).
+    /// (pipelined), ending with `current` active (for benchmarks of
+    /// revocation); returns the `jti` of the first past rotation.
     #[doc(hidden)]
     pub async fn record_rotated_family(
         &self,
         current: &RecordedToken,
         rotations: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<String, StoreError> {
+        let base = u128::from(rand::random::<u64>()) << 64;
         self.record(current.clone()).await?;
         let prefix = self.prefix(&current.subject);
         let mut connection = self.connection.clone();
@@ -171,7 +173,7 @@ impl RedisTokenStore {
             let end = (start + 10_000).min(rotations);
             let mut pipe = redis::pipe();
             for index in start..end {
-                let key = format!("{prefix}t:{:032x}", (u128::from(index) << 64) | 1);
+                let key = format!("{prefix}t:{:032x}", base | u128::from(index));
                 pipe.hset_multiple(
                     &key,
                     &[
@@ -191,7 +193,7 @@ impl RedisTokenStore {
                 .map_err(unavailable)?;
             start = end;
         }
-        Ok(())
+        Ok(format!("{base:032x}"))
     }
 }
 
