@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS simplejwt_refresh_families (
 );
 ";
 
+/// Created last: `simplejwt_refresh_families_keep_until` existing means the whole schema does.
 const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_subject ON simplejwt_refresh_tokens (subject);
 CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_keep_until ON simplejwt_refresh_tokens (keep_until);
@@ -144,11 +145,20 @@ impl PostgresTokenStore {
             .execute(&mut *transaction)
             .await
             .map_err(unavailable)?;
-        let families_existed: bool =
-            sqlx::query_scalar("SELECT to_regclass('simplejwt_refresh_families') IS NOT NULL")
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(unavailable)?;
+        let (families_existed, current): (bool, bool) = sqlx::query_as(
+            "SELECT to_regclass('simplejwt_refresh_families') IS NOT NULL,
+                    to_regclass('simplejwt_refresh_families_keep_until') IS NOT NULL",
+        )
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+        if current {
+            // The last object of the schema exists, so all do: no DDL, whose
+            // table locks would queue behind (and deadlock with) the rotations
+            // of the servers already running.
+            transaction.commit().await.map_err(unavailable)?;
+            return Ok(PostgresTokenStore { pool, pause: None });
+        }
         sqlx::raw_sql(SCHEMA)
             .execute(&mut *transaction)
             .await
@@ -244,15 +254,42 @@ impl PostgresTokenStore {
             .map_err(unavailable)
     }
 
-    /// Locks the family's row (creating it if missing: an old record's family,
-    /// or a new one) and returns whether it is revoked. Every step on a
-    /// family's tokens takes this lock first.
+    /// Locks the family row of the recorded token `jti` in one round trip
+    /// (the common case); `None` when the token or its family row is missing.
+    async fn lock_family_of(
+        connection: &mut sqlx::PgConnection,
+        jti: &str,
+    ) -> Result<Option<(String, bool)>, StoreError> {
+        sqlx::query_as(
+            "SELECT family, revoked FROM simplejwt_refresh_families
+             WHERE family = (SELECT family FROM simplejwt_refresh_tokens WHERE jti = $1)
+             FOR UPDATE",
+        )
+        .bind(jti)
+        .fetch_optional(connection)
+        .await
+        .map_err(unavailable)
+    }
+
+    /// Locks the family's row (creating it if missing: a new family, or one
+    /// of a token recorded before families existed) and returns whether it is
+    /// revoked. Every step on a family's tokens takes this lock first.
     async fn lock_family(
         connection: &mut sqlx::PgConnection,
         family: &str,
         subject: &str,
         keep_until: u64,
     ) -> Result<bool, StoreError> {
+        const LOCK: &str =
+            "SELECT revoked FROM simplejwt_refresh_families WHERE family = $1 FOR UPDATE";
+        let revoked: Option<bool> = sqlx::query_scalar(LOCK)
+            .bind(family)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+        if let Some(revoked) = revoked {
+            return Ok(revoked);
+        }
         sqlx::query(
             "INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until) VALUES ($1, $2, FALSE, $3)
              ON CONFLICT (family) DO NOTHING",
@@ -263,29 +300,40 @@ impl PostgresTokenStore {
         .execute(&mut *connection)
         .await
         .map_err(unavailable)?;
-        sqlx::query_scalar(
-            "SELECT revoked FROM simplejwt_refresh_families WHERE family = $1 FOR UPDATE",
-        )
-        .bind(family)
-        .fetch_one(connection)
-        .await
-        .map_err(unavailable)
+        sqlx::query_scalar(LOCK)
+            .bind(family)
+            .fetch_one(connection)
+            .await
+            .map_err(unavailable)
     }
 
-    /// Keeps the (locked) family at least until `keep_until`, revoking it when `revoke`.
+    /// Keeps the (locked) family at least until `keep_until`, revoking it
+    /// when `revoke`; in the same statement, erases up to [`ERASE_BATCH`]
+    /// sealed successors whose grace window ended at or before `now`,
+    /// skipping rows other transactions hold (so it never waits, and never
+    /// deadlocks).
     async fn update_family(
         connection: &mut sqlx::PgConnection,
         family: &str,
         keep_until: u64,
         revoke: bool,
+        now: u64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE simplejwt_refresh_families SET keep_until = GREATEST(keep_until, $2), revoked = revoked OR $3
+            "WITH erased AS (
+                UPDATE simplejwt_refresh_tokens SET sealed_successor = NULL, successor_until = NULL
+                WHERE jti IN (SELECT jti FROM simplejwt_refresh_tokens
+                    WHERE successor_until <= $4 AND sealed_successor IS NOT NULL
+                    LIMIT $5 FOR UPDATE SKIP LOCKED)
+                RETURNING 1)
+             UPDATE simplejwt_refresh_families SET keep_until = GREATEST(keep_until, $2), revoked = revoked OR $3
              WHERE family = $1",
         )
         .bind(family)
         .bind(to_sql(keep_until))
         .bind(revoke)
+        .bind(to_sql(now))
+        .bind(ERASE_BATCH)
         .execute(connection)
         .await
         .map_err(unavailable)?;
@@ -327,19 +375,26 @@ impl PostgresTokenStore {
             rules,
         } = rotation;
         PauseHook::at(&self.pause, Checkpoint::Begun).await;
-        let Some(family) = Self::family_of(connection, &presented.jti)
-            .await?
-            .or_else(|| rules.accept_unrecorded.then(|| presented.jti.clone()))
-        else {
-            return Ok(RotationOutcome::Refused(Refusal::Unrecorded));
-        };
-        let family_revoked = Self::lock_family(
-            connection,
-            &family,
-            &presented.subject,
-            presented.retained_until(),
-        )
-        .await?;
+        let (family, family_revoked) =
+            match Self::lock_family_of(connection, &presented.jti).await? {
+                Some(locked) => locked,
+                None => {
+                    let Some(family) = Self::family_of(connection, &presented.jti)
+                        .await?
+                        .or_else(|| rules.accept_unrecorded.then(|| presented.jti.clone()))
+                    else {
+                        return Ok(RotationOutcome::Refused(Refusal::Unrecorded));
+                    };
+                    let family_revoked = Self::lock_family(
+                        connection,
+                        &family,
+                        &presented.subject,
+                        presented.retained_until(),
+                    )
+                    .await?;
+                    (family, family_revoked)
+                }
+            };
         PauseHook::at(&self.pause, Checkpoint::FamilyLocked).await;
         let mut record = Self::lock_token(connection, &presented.jti).await?;
         if record.is_none() && rules.accept_unrecorded {
@@ -372,10 +427,14 @@ impl PostgresTokenStore {
                 .execute(&mut *connection)
                 .await
                 .map_err(unavailable)?;
-                if revoke_family {
-                    Self::update_family(connection, &family, presented.retained_until(), true)
-                        .await?;
-                }
+                Self::update_family(
+                    connection,
+                    &family,
+                    presented.retained_until(),
+                    revoke_family,
+                    now,
+                )
+                .await?;
                 warn_reuse(&presented.jti, &presented.subject, &family, revoke_family);
                 RotationOutcome::Refused(Refusal::Reused)
             }
@@ -394,34 +453,13 @@ impl PostgresTokenStore {
                     .map_err(unavailable)?;
                 }
                 Self::insert(connection, &successor, &family, "active").await?;
-                Self::update_family(connection, &family, successor.retained_until(), false).await?;
+                Self::update_family(connection, &family, successor.retained_until(), false, now)
+                    .await?;
                 RotationOutcome::Rotated
             }
         };
-        Self::erase_ended_windows(connection, now).await?;
         PauseHook::at(&self.pause, Checkpoint::Written).await;
         Ok(outcome)
-    }
-
-    /// Erases up to [`ERASE_BATCH`] sealed successors whose grace window has
-    /// ended, skipping rows other transactions hold (so it never waits, and
-    /// never deadlocks).
-    async fn erase_ended_windows(
-        connection: &mut sqlx::PgConnection,
-        now: u64,
-    ) -> Result<u64, StoreError> {
-        let erased = sqlx::query(
-            "UPDATE simplejwt_refresh_tokens SET sealed_successor = NULL, successor_until = NULL
-             WHERE jti IN (SELECT jti FROM simplejwt_refresh_tokens
-                 WHERE successor_until <= $1 AND sealed_successor IS NOT NULL
-                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind(to_sql(now))
-        .bind(ERASE_BATCH)
-        .execute(connection)
-        .await
-        .map_err(unavailable)?;
-        Ok(erased.rows_affected())
     }
 }
 
@@ -470,29 +508,34 @@ impl TokenStore for PostgresTokenStore {
                 token.retained_until(),
             )
             .await?;
-            let outcome = if Self::insert(&mut transaction, &token, &family, "blacklisted").await?
-                == 1
-            {
-                BlacklistOutcome::Blacklisted
-            } else {
-                let state = Self::lock_token(&mut transaction, &token.jti)
-                    .await?
-                    .map(|row| row.state);
-                if state.as_deref() == Some("active") && !family_revoked {
-                    sqlx::query(
+            let outcome =
+                if Self::insert(&mut transaction, &token, &family, "blacklisted").await? == 1 {
+                    BlacklistOutcome::Blacklisted
+                } else {
+                    let state = Self::lock_token(&mut transaction, &token.jti)
+                        .await?
+                        .map(|row| row.state);
+                    if state.as_deref() == Some("active") && !family_revoked {
+                        sqlx::query(
                         "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE jti = $1",
                     )
                     .bind(&token.jti)
                     .execute(&mut *transaction)
                     .await
                     .map_err(unavailable)?;
-                    Self::update_family(&mut transaction, &family, token.retained_until(), true)
+                        Self::update_family(
+                            &mut transaction,
+                            &family,
+                            token.retained_until(),
+                            true,
+                            0, // no clock here: erases nothing
+                        )
                         .await?;
-                    BlacklistOutcome::Blacklisted
-                } else {
-                    BlacklistOutcome::AlreadyBlacklisted
-                }
-            };
+                        BlacklistOutcome::Blacklisted
+                    } else {
+                        BlacklistOutcome::AlreadyBlacklisted
+                    }
+                };
             transaction.commit().await.map_err(unavailable)?;
             Ok(outcome)
         })
