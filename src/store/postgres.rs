@@ -311,7 +311,9 @@ impl PostgresTokenStore {
     /// when `revoke`; in the same statement, erases up to [`ERASE_BATCH`]
     /// sealed successors whose grace window ended at or before `now`,
     /// skipping rows other transactions hold (so it never waits, and never
-    /// deadlocks).
+    /// deadlocks). `ORDER BY successor_until` keeps the planner on the
+    /// partial index even when the table's statistics are stale (a `LIMIT`
+    /// alone lets it pick a scan of the whole table).
     async fn update_family(
         connection: &mut sqlx::PgConnection,
         family: &str,
@@ -324,7 +326,7 @@ impl PostgresTokenStore {
                 UPDATE simplejwt_refresh_tokens SET sealed_successor = NULL, successor_until = NULL
                 WHERE jti IN (SELECT jti FROM simplejwt_refresh_tokens
                     WHERE successor_until <= $4 AND sealed_successor IS NOT NULL
-                    LIMIT $5 FOR UPDATE SKIP LOCKED)
+                    ORDER BY successor_until LIMIT $5 FOR UPDATE SKIP LOCKED)
                 RETURNING 1)
              UPDATE simplejwt_refresh_families SET keep_until = GREATEST(keep_until, $2), revoked = revoked OR $3
              WHERE family = $1",
