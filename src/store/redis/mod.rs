@@ -16,7 +16,7 @@
 //!   with that token, expiring (`EX`) when the grace window ends.
 //!
 //! A token and its family expire at `exp + leeway +`
-//! [`CLOCK_SKEW_MARGIN`](super::CLOCK_SKEW_MARGIN) (`EXPIREAT`, by Redis's
+//! [`CLOCK_SKEW_MARGIN`] (`EXPIREAT`, by Redis's
 //! clock: the margin covers a Redis clock that runs ahead of the servers'),
 //! and never less than a minute after the script runs, so a key is never
 //! written already expired.
