@@ -37,7 +37,7 @@ async fn rotate_chain(store: &dyn TokenStore, iters: u64) -> Duration {
         let rotation = Rotation {
             presented: current,
             successor: successor.clone(),
-            successor_token: "header.payload.signature".into(),
+            sealed_successor: None,
             rules: RotationRules::default(),
         };
         let outcome = store.rotate(rotation, clock.clone()).await.expect("rotate");

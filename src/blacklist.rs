@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 
 use crate::endpoint::{Blacklist, EndpointLayer, EndpointService};
 use crate::error::{ApiError, TokenError};
-use crate::refresh::subject_of;
-use crate::store::{BlacklistOutcome, RecordedToken};
+use crate::refresh::{recorded, subject_of};
+use crate::store::BlacklistOutcome;
 use crate::token::{Expected, TokenKind};
 use crate::Jwt;
 
@@ -39,7 +39,7 @@ pub(crate) async fn blacklist(jwt: &Jwt, token: &str) -> Result<Value, ApiError>
     let claims = jwt
         .codec()
         .verify(token, Expected::Kind(TokenKind::Refresh))?;
-    let record = RecordedToken::new(&claims.jti, subject_of(&claims), claims.exp);
+    let record = recorded(jwt, &claims.jti, subject_of(&claims), claims.exp);
     match jwt.store().blacklist(record).await? {
         BlacklistOutcome::Blacklisted => {
             tracing::info!(jti = %claims.jti, "refresh token logged out");

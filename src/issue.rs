@@ -27,7 +27,6 @@ use serde_json::{json, Value};
 
 use crate::endpoint::{EndpointLayer, EndpointService, Obtain};
 use crate::error::ApiError;
-use crate::store::RecordedToken;
 use crate::Jwt;
 
 /// Answers the obtain endpoint; see the [module documentation](self).
@@ -47,7 +46,8 @@ pub(crate) async fn obtain_pair(
     };
     let pair = jwt.codec().mint_pair(&subject.id, &subject.extra_claims)?;
     jwt.store()
-        .record(RecordedToken::new(
+        .record(crate::refresh::recorded(
+            jwt,
             &pair.refresh.claims.jti,
             &subject.id,
             pair.refresh.claims.exp,

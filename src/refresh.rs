@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use crate::endpoint::{EndpointLayer, EndpointService, Refresh};
 use crate::error::{ApiError, TokenError};
-use crate::store::{RecordedToken, Rotation, RotationOutcome, TokenState};
+use crate::store::{seal, RecordedToken, Rotation, RotationOutcome, StoreError, TokenState};
 use crate::token::{Claims, Expected, MintedToken, TokenKind, UserIdClaim};
 use crate::Jwt;
 
@@ -44,7 +44,7 @@ pub(crate) async fn refresh(jwt: &Jwt, token: &str) -> Result<Value, ApiError> {
     let claims = jwt
         .codec()
         .verify(token, Expected::Kind(TokenKind::Refresh))?;
-    let exchanged = exchange(jwt, &claims).await?;
+    let exchanged = exchange(jwt, &claims, token).await?;
     Ok(match exchanged.refresh {
         Some(refresh) => json!({"access": exchanged.access.token, "refresh": refresh}),
         None => json!({"access": exchanged.access.token}),
@@ -60,10 +60,25 @@ pub(crate) struct Exchanged {
     pub(crate) refresh: Option<String>,
 }
 
-/// Exchanges a verified refresh token, as the refresh endpoint and automatic
-/// refresh both do: the user must still be able to log in, and the token
-/// is rotated (or, without rotation, must not be blacklisted).
-pub(crate) async fn exchange(jwt: &Jwt, claims: &Claims) -> Result<Exchanged, ApiError> {
+/// The store's record of a verified refresh token, kept as long as the
+/// configured leeway may still accept it.
+pub(crate) fn recorded(jwt: &Jwt, jti: &str, subject: &str, exp: u64) -> RecordedToken {
+    RecordedToken::new(jti, subject, exp).with_leeway(jwt.config().leeway)
+}
+
+/// Exchanges a verified refresh token (`claims` read from `token`), as the
+/// refresh endpoint and automatic refresh both do: the user must still be
+/// able to log in, and the token is rotated (or, without rotation, must not
+/// be blacklisted).
+///
+/// With a grace window, the successor is handed to the store sealed with
+/// the presented token (see [`seal`]), and a replayed one is opened with it:
+/// the store never holds a successor that refreshes on its own.
+pub(crate) async fn exchange(
+    jwt: &Jwt,
+    claims: &Claims,
+    token: &str,
+) -> Result<Exchanged, ApiError> {
     check_subject(jwt, claims).await?;
     let access = jwt.codec().mint_access_from(claims)?;
     if !jwt.config().rotate_refresh_tokens {
@@ -77,19 +92,35 @@ pub(crate) async fn exchange(jwt: &Jwt, claims: &Claims) -> Result<Exchanged, Ap
         });
     }
     let successor = jwt.codec().mint_successor(claims)?;
+    let rules = jwt.rotation_rules();
+    let sealed_successor = if rules.reuse_grace.is_zero() || !rules.blacklist_after_rotation {
+        None
+    } else {
+        Some(
+            seal::seal(token, &claims.jti, &successor.token).map_err(|error| {
+                tracing::error!(%error, "successor sealing failed");
+                ApiError::Internal
+            })?,
+        )
+    };
     let rotation = Rotation {
-        presented: RecordedToken::new(&claims.jti, subject_of(claims), claims.exp),
-        successor: RecordedToken::new(
+        presented: recorded(jwt, &claims.jti, subject_of(claims), claims.exp),
+        successor: recorded(
+            jwt,
             &successor.claims.jti,
             subject_of(claims),
             successor.claims.exp,
         ),
-        successor_token: successor.token.clone(),
-        rules: jwt.rotation_rules(),
+        sealed_successor,
+        rules,
     };
     let refresh = match jwt.store().rotate(rotation, jwt.clock().clone()).await? {
         RotationOutcome::Rotated => successor.token,
-        RotationOutcome::Replayed { successor_token } => successor_token,
+        RotationOutcome::Replayed { sealed_successor } => {
+            seal::open(token, &claims.jti, &sealed_successor).map_err(|error| {
+                StoreError::Corrupt(format!("replay of {}: {error}", claims.jti))
+            })?
+        }
         RotationOutcome::Refused(reason) => {
             tracing::info!(jti = %claims.jti, ?reason, "refresh token refused");
             return Err(TokenError::Blacklisted.into());

@@ -1,11 +1,14 @@
 //! Two example-server processes sharing one token store: 100 concurrent
 //! refreshes of one token split between them get one successor, and a
-//! replay after the grace window revokes the family on both.
+//! replay after the grace window revokes the family on both; and a thief
+//! rotating a stolen token in a tight loop on one process while the victim
+//! replays it on the other is stopped as soon as the replay is answered.
 #![cfg(all(feature = "postgres", feature = "redis"))]
 
 mod process;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use serde_json::json;
@@ -108,4 +111,115 @@ fn two_processes_sharing_postgres() {
 #[test]
 fn two_processes_sharing_redis() {
     two_servers_sharing(REDIS);
+}
+
+/// The thief-and-victim race of issue 18, `rounds` times on two processes
+/// sharing `token_store` with `--reuse-grace 0`: the thief rotates a stolen
+/// refresh token in a tight loop on the first, the victim replays the
+/// original on the second. After the victim's replay is answered (401
+/// blacklisted), no rotation sent by the thief succeeds, and the thief's
+/// latest token is refused on both processes, in every round.
+fn thief_and_victim(token_store: &str, rounds: usize) {
+    let dir = temp_dir("thief-and-victim");
+    let users = format!("sqlite://{}", dir.join("users.sqlite3").display());
+    create_user(&dir, "alice", "wonderland-42", Some(&users));
+    let args = [
+        "--database",
+        &users,
+        "--token-store",
+        token_store,
+        "--reuse-grace",
+        "0",
+    ];
+    let (thief_server, victim_server) = (free_address(), free_address());
+    let _servers = (
+        serve(&dir, thief_server, &args),
+        serve(&dir, victim_server, &args),
+    );
+    for round in 0..rounds {
+        let login = post(
+            victim_server,
+            "/api/token/",
+            &json!({"username": "alice", "password": "wonderland-42"}),
+        );
+        assert_eq!(login.status, 200, "{login:?}");
+        let stolen = login.body["refresh"].as_str().unwrap().to_owned();
+        let answered = Arc::new(AtomicBool::new(false));
+        let rotations = Arc::new(AtomicUsize::new(0));
+        let thief = {
+            let (answered, rotations, mut latest) =
+                (answered.clone(), rotations.clone(), stolen.clone());
+            std::thread::spawn(move || {
+                let mut after_answer = 0;
+                for _ in 0..20_000 {
+                    let sent_after_answer = answered.load(Ordering::SeqCst);
+                    let answer = post(
+                        thief_server,
+                        "/api/token/refresh/",
+                        &json!({"refresh": latest}),
+                    );
+                    if answer.status != 200 {
+                        assert_eq!(
+                            (answer.status, &answer.body),
+                            (401, &blacklisted()),
+                            "the thief is stopped as blacklisted"
+                        );
+                        break;
+                    }
+                    if sent_after_answer {
+                        after_answer += 1;
+                    }
+                    latest = answer.body["refresh"].as_str().unwrap().to_owned();
+                    rotations.fetch_add(1, Ordering::SeqCst);
+                }
+                (latest, after_answer)
+            })
+        };
+        while rotations.load(Ordering::SeqCst) < 5 && !thief.is_finished() {
+            std::thread::yield_now();
+        }
+        let replay = post(
+            victim_server,
+            "/api/token/refresh/",
+            &json!({"refresh": stolen}),
+        );
+        answered.store(true, Ordering::SeqCst);
+        assert_eq!(
+            (replay.status, replay.body),
+            (401, blacklisted()),
+            "round {round}: the victim's replay is detected"
+        );
+        let (latest, after_answer) = thief.join().unwrap();
+        assert_eq!(
+            after_answer, 0,
+            "round {round}: the thief kept rotating after the replay was answered"
+        );
+        for server in [thief_server, victim_server] {
+            let refused = post(server, "/api/token/refresh/", &json!({"refresh": latest}));
+            assert_eq!(
+                (refused.status, refused.body),
+                (401, blacklisted()),
+                "round {round}: the thief's latest token is refused"
+            );
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn thief_and_victim_on_postgres() {
+    thief_and_victim(POSTGRES, 15);
+}
+
+#[test]
+fn thief_and_victim_on_redis() {
+    thief_and_victim(REDIS, 15);
+}
+
+#[test]
+fn thief_and_victim_on_a_shared_sqlite_file() {
+    let dir = temp_dir("thief-and-victim-sqlite");
+    let tokens = format!("sqlite://{}", dir.join("tokens.sqlite3").display());
+    thief_and_victim(&tokens, 15);
+    std::fs::remove_dir_all(dir).unwrap();
 }

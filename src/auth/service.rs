@@ -434,7 +434,7 @@ async fn auto_refresh(
     if refresh.subject().is_none() || refresh.subject() != expired.subject() {
         return Err(expired_error);
     }
-    let exchanged = match exchange(jwt, &refresh).await {
+    let exchanged = match exchange(jwt, &refresh, refresh_token).await {
         Ok(exchanged) => exchanged,
         Err(
             error @ (ApiError::Token(TokenError::Blacklisted)

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 
-use super::rules::{next_step, Step, Stored};
+use super::rules::{next_step, successor_until, Step, Stored};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, RecordedToken, Refusal, Rotation, RotationOutcome,
     StoreError, TokenState, TokenStore,
@@ -20,15 +20,22 @@ const SHARDS: usize = 64;
 /// deployments that accept a logout on restart, or as a cache in front of a
 /// persistent store. Being in-process, it is atomic only within one process.
 ///
+/// A family and all its tokens live in their subject's shard, and every
+/// operation on them (rotation, revocation, logout) holds that shard's lock
+/// from its first read to its last write: a revocation and a rotation of
+/// one family can only follow each other, and whichever comes second sees
+/// the first. Revoking a family flips one flag (no walk over its tokens).
+///
 /// # Examples
 ///
 /// ```
-/// use tower_simplejwt::store::{MemoryTokenStore, RecordedToken, TokenState, TokenStore};
+/// use tower_simplejwt::store::{MemoryTokenStore, RecordedToken, TokenState, TokenStore, CLOCK_SKEW_MARGIN};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = MemoryTokenStore::new();
 /// store.record(RecordedToken::new("j1", "1", 100)).await.unwrap();
-/// assert_eq!(store.purge_expired(100).await.unwrap(), 1);
+/// assert_eq!(store.purge_expired(100).await.unwrap(), 0, "kept past exp for clock skew");
+/// assert_eq!(store.purge_expired(100 + CLOCK_SKEW_MARGIN.as_secs()).await.unwrap(), 1);
 /// assert_eq!(store.state("1", "j1").await.unwrap(), TokenState::Unknown);
 /// # });
 /// ```
@@ -40,12 +47,13 @@ pub struct MemoryTokenStore {
 
 /// One shard's records. Our `jti`s (32 lowercase hex digits) are kept as
 /// 16-byte keys; any other `jti` (a foreign token's) as text. Subjects and
-/// families are kept as keyed 64-bit hashes: a record is then 64 bytes, and
-/// a million outstanding refresh tokens fit in about 130 MiB.
+/// families are kept as keyed 64-bit hashes.
 #[derive(Debug, Default)]
 struct Shard {
     hex: HashMap<u128, Record>,
     text: HashMap<Box<str>, Record>,
+    /// Families by keyed hash of their first `jti`.
+    families: HashMap<u64, Family>,
 }
 
 #[derive(Debug)]
@@ -54,8 +62,18 @@ struct Record {
     family: u64,
     /// Keyed hash of the subject.
     subject: u64,
-    expires_at: u64,
+    /// [`RecordedToken::retained_until`].
+    keep_until: u64,
     state: State,
+}
+
+#[derive(Debug)]
+struct Family {
+    /// Keyed hash of the subject.
+    subject: u64,
+    revoked: bool,
+    /// The latest `keep_until` of its tokens.
+    keep_until: u64,
 }
 
 #[derive(Debug)]
@@ -67,7 +85,8 @@ enum State {
 
 #[derive(Debug)]
 struct Used {
-    successor_token: Box<str>,
+    /// The sealed successor and the end of its window.
+    sealed_successor: Option<(Box<str>, u64)>,
     rotated_at: u64,
 }
 
@@ -114,17 +133,7 @@ impl MemoryTokenStore {
         lock(&self.shards[index])
     }
 
-    /// The record of `token` (subject and family hashed).
-    fn record_of(&self, token: &RecordedToken, family: &str, state: State) -> Record {
-        Record {
-            family: self.hash(family),
-            subject: self.hash(&token.subject),
-            expires_at: token.expires_at,
-            state,
-        }
-    }
-
-    /// Number of records held (for tests and measurements).
+    /// Number of token records held (for tests and measurements).
     #[doc(hidden)]
     pub fn len(&self) -> usize {
         self.shards
@@ -140,6 +149,58 @@ impl MemoryTokenStore {
     #[doc(hidden)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Records `rotations` past rotations of one family of `subject` at once,
+    /// ending with `current` active (for benchmarks of revocation); returns
+    /// the `jti` of the first past rotation.
+    #[doc(hidden)]
+    pub fn record_rotated_family(&self, current: &RecordedToken, rotations: u64) -> String {
+        let base = u128::from(rand::random::<u64>()) << 64;
+        let family = self.hash(&current.jti);
+        let subject = self.hash(&current.subject);
+        let keep_until = current.retained_until();
+        let mut shard = self.shard(&current.subject);
+        for index in 0..rotations {
+            let record = Record {
+                family,
+                subject,
+                keep_until,
+                state: State::Used(Box::new(Used {
+                    sealed_successor: None,
+                    rotated_at: 0,
+                })),
+            };
+            shard.insert(&format!("{:032x}", base | u128::from(index)), record);
+        }
+        shard.insert_family(family, subject, keep_until);
+        let record = Record {
+            family,
+            subject,
+            keep_until,
+            state: State::Active,
+        };
+        shard.insert(&current.jti, record);
+        format!("{base:032x}")
+    }
+}
+
+impl MemoryTokenStore {
+    /// Puts a family back as it was before a reuse revoked it: `token` used,
+    /// its family not revoked (for benchmarks of revocation).
+    #[doc(hidden)]
+    pub fn reinstate_used(&self, token: &RecordedToken) {
+        let mut shard = self.shard(&token.subject);
+        let family = shard.get_mut(&token.jti).map(|record| {
+            record.state = State::Used(Box::new(Used {
+                sealed_successor: None,
+                rotated_at: 0,
+            }));
+            record.family
+        });
+        if let Some(family) = family.and_then(|family| shard.families.get_mut(&family)) {
+            family.revoked = false;
+        }
     }
 }
 
@@ -165,21 +226,29 @@ impl Shard {
         };
     }
 
-    fn records_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        self.hex.values_mut().chain(self.text.values_mut())
+    /// Creates the family if missing and keeps it at least until `keep_until`.
+    fn insert_family(&mut self, family: u64, subject: u64, keep_until: u64) {
+        let entry = self.families.entry(family).or_insert(Family {
+            subject,
+            revoked: false,
+            keep_until,
+        });
+        entry.keep_until = entry.keep_until.max(keep_until);
     }
 
-    /// Blacklists every record of the family; reuse is rare, so a scan of
-    /// the shard is cheaper than an index kept on every rotation.
-    fn revoke_family(&mut self, family: u64) -> u64 {
-        let mut revoked = 0;
-        for record in self.records_mut().filter(|record| record.family == family) {
-            if !matches!(record.state, State::Blacklisted) {
-                record.state = State::Blacklisted;
-                revoked += 1;
-            }
+    fn family_revoked(&self, family: u64) -> bool {
+        self.families
+            .get(&family)
+            .is_some_and(|family| family.revoked)
+    }
+
+    /// Revokes the family: one flag, whatever its length. Returns whether it was not revoked before.
+    fn revoke_family(&mut self, family: u64, subject: u64, keep_until: u64) -> bool {
+        self.insert_family(family, subject, keep_until);
+        match self.families.get_mut(&family) {
+            Some(entry) => !std::mem::replace(&mut entry.revoked, true),
+            None => false,
         }
-        revoked
     }
 
     fn rotate(
@@ -191,30 +260,36 @@ impl Shard {
         let Rotation {
             presented,
             successor,
-            successor_token,
+            sealed_successor,
             rules,
         } = rotation;
-        let stored = self.get(&presented.jti).map(|record| match &record.state {
+        let subject = store.hash(&presented.subject);
+        let record = self.get(&presented.jti);
+        let family_revoked = record.is_some_and(|record| self.family_revoked(record.family));
+        let stored = record.map(|record| match &record.state {
             State::Active => Stored::Active,
             State::Used(used) => Stored::Used {
-                successor_token: &used.successor_token,
+                sealed_successor: used
+                    .sealed_successor
+                    .as_ref()
+                    .filter(|(_, until)| now < *until)
+                    .map(|(sealed, _)| &**sealed),
                 rotated_at: used.rotated_at,
             },
             State::Blacklisted => Stored::Blacklisted,
         });
-        match next_step(stored, &rules, now) {
+        match next_step(stored, family_revoked, &rules, now) {
             Step::Refuse(refusal) => RotationOutcome::Refused(refusal),
-            Step::Replay(successor_token) => RotationOutcome::Replayed { successor_token },
+            Step::Replay(sealed_successor) => RotationOutcome::Replayed { sealed_successor },
             Step::Reuse { revoke_family } => {
-                let mut revoked = 0;
                 let mut family = 0;
+                let mut keep_until = presented.retained_until();
                 if let Some(record) = self.get_mut(&presented.jti) {
                     record.state = State::Blacklisted;
                     family = record.family;
+                    keep_until = keep_until.max(record.keep_until);
                 }
-                if revoke_family {
-                    revoked = self.revoke_family(family);
-                }
+                let revoked = revoke_family && self.revoke_family(family, subject, keep_until);
                 warn_reuse(
                     &presented.jti,
                     &presented.subject,
@@ -225,7 +300,15 @@ impl Shard {
             }
             step @ (Step::AdoptAndRotate | Step::Rotate) => {
                 if step == Step::AdoptAndRotate {
-                    let record = store.record_of(&presented, &presented.jti, State::Active);
+                    let family = store.hash(&presented.jti);
+                    let keep_until = presented.retained_until();
+                    self.insert_family(family, subject, keep_until);
+                    let record = Record {
+                        family,
+                        subject,
+                        keep_until,
+                        state: State::Active,
+                    };
                     self.insert(&presented.jti, record);
                 }
                 let Some(record) = self.get_mut(&presented.jti) else {
@@ -233,13 +316,22 @@ impl Shard {
                 };
                 let family = record.family;
                 if rules.blacklist_after_rotation {
+                    let until = successor_until(&rules, sealed_successor.as_deref(), now);
                     record.state = State::Used(Box::new(Used {
-                        successor_token: successor_token.into(),
+                        sealed_successor: sealed_successor
+                            .zip(until)
+                            .map(|(sealed, until)| (sealed.into(), until)),
                         rotated_at: now,
                     }));
                 }
-                let mut successor_record = store.record_of(&successor, "", State::Active);
-                successor_record.family = family;
+                let keep_until = successor.retained_until();
+                self.insert_family(family, subject, keep_until);
+                let successor_record = Record {
+                    family,
+                    subject,
+                    keep_until,
+                    state: State::Active,
+                };
                 self.insert(&successor.jti, successor_record);
                 RotationOutcome::Rotated
             }
@@ -249,8 +341,18 @@ impl Shard {
 
 impl TokenStore for MemoryTokenStore {
     fn record(&self, token: RecordedToken) -> BoxFuture<'_, Result<(), StoreError>> {
-        let record = self.record_of(&token, &token.jti, State::Active);
-        self.shard(&token.subject).insert(&token.jti, record);
+        let family = self.hash(&token.jti);
+        let subject = self.hash(&token.subject);
+        let keep_until = token.retained_until();
+        let mut shard = self.shard(&token.subject);
+        shard.insert_family(family, subject, keep_until);
+        let record = Record {
+            family,
+            subject,
+            keep_until,
+            state: State::Active,
+        };
+        shard.insert(&token.jti, record);
         Box::pin(async { Ok(()) })
     }
 
@@ -271,17 +373,36 @@ impl TokenStore for MemoryTokenStore {
         &self,
         token: RecordedToken,
     ) -> BoxFuture<'_, Result<BlacklistOutcome, StoreError>> {
+        let subject = self.hash(&token.subject);
+        let keep_until = token.retained_until();
         let mut shard = self.shard(&token.subject);
-        let outcome = match shard.get_mut(&token.jti) {
-            Some(record) => match record.state {
-                State::Active => {
-                    record.state = State::Blacklisted;
+        let revoked_family = shard
+            .get(&token.jti)
+            .map(|record| (record.family, shard.family_revoked(record.family)));
+        let outcome = match revoked_family {
+            Some((family, false)) => {
+                let logged_out = shard.get_mut(&token.jti).is_some_and(|record| {
+                    let active = matches!(record.state, State::Active);
+                    if active {
+                        record.state = State::Blacklisted;
+                    }
+                    active
+                });
+                if logged_out {
+                    shard.revoke_family(family, subject, keep_until);
                     BlacklistOutcome::Blacklisted
+                } else {
+                    BlacklistOutcome::AlreadyBlacklisted
                 }
-                State::Used(_) | State::Blacklisted => BlacklistOutcome::AlreadyBlacklisted,
-            },
+            }
+            Some((_, true)) => BlacklistOutcome::AlreadyBlacklisted,
             None => {
-                let record = self.record_of(&token, &token.jti, State::Blacklisted);
+                let record = Record {
+                    family: self.hash(&token.jti),
+                    subject,
+                    keep_until,
+                    state: State::Blacklisted,
+                };
                 shard.insert(&token.jti, record);
                 BlacklistOutcome::Blacklisted
             }
@@ -299,12 +420,16 @@ impl TokenStore for MemoryTokenStore {
         let state = match shard
             .get(jti)
             .filter(|record| record.subject == subject_hash)
-            .map(|record| &record.state)
         {
             None => TokenState::Unknown,
-            Some(State::Active) => TokenState::Active,
-            Some(State::Used(_)) => TokenState::Used,
-            Some(State::Blacklisted) => TokenState::Blacklisted,
+            Some(record) => {
+                let state = match record.state {
+                    State::Active => TokenState::Active,
+                    State::Used(_) => TokenState::Used,
+                    State::Blacklisted => TokenState::Blacklisted,
+                };
+                state.in_family(shard.family_revoked(record.family))
+            }
         };
         Box::pin(async move { Ok(state) })
     }
@@ -313,9 +438,9 @@ impl TokenStore for MemoryTokenStore {
         let subject_hash = self.hash(subject);
         let mut shard = self.shard(subject);
         let mut revoked = 0;
-        for record in shard.records_mut() {
-            if record.subject == subject_hash && matches!(record.state, State::Active) {
-                record.state = State::Blacklisted;
+        for family in shard.families.values_mut() {
+            if family.subject == subject_hash && !family.revoked {
+                family.revoked = true;
                 revoked += 1;
             }
         }
@@ -327,10 +452,24 @@ impl TokenStore for MemoryTokenStore {
         for shard in &self.shards {
             let mut shard = lock(shard);
             let before = shard.hex.len() + shard.text.len();
-            shard.hex.retain(|_, record| record.expires_at > now);
-            shard.text.retain(|_, record| record.expires_at > now);
+            shard.hex.retain(|_, record| record.keep_until > now);
+            shard.text.retain(|_, record| record.keep_until > now);
+            shard.families.retain(|_, family| family.keep_until > now);
+            let Shard { hex, text, .. } = &mut *shard;
+            for record in hex.values_mut().chain(text.values_mut()) {
+                if let State::Used(used) = &mut record.state {
+                    if used
+                        .sealed_successor
+                        .as_ref()
+                        .is_some_and(|(_, until)| *until <= now)
+                    {
+                        used.sealed_successor = None;
+                    }
+                }
+            }
             shard.hex.shrink_to_fit();
             shard.text.shrink_to_fit();
+            shard.families.shrink_to_fit();
             purged += (before - shard.hex.len() - shard.text.len()) as u64;
         }
         Box::pin(async move { Ok(purged) })
@@ -346,6 +485,38 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn conformance() {
         crate::store::conformance::run(Arc::new(MemoryTokenStore::new())).await;
+    }
+
+    /// No await inside the shard lock: a revocation comes wholly before or
+    /// after a rotation, and both orders are checked.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_interleaved_with_rotation() {
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+        crate::store::conformance::interleavings(store.clone(), |_| store.clone(), &[], None).await;
+    }
+
+    #[tokio::test]
+    async fn revoking_a_family_is_one_flag_whatever_its_length() {
+        let store = MemoryTokenStore::new();
+        let current = RecordedToken::new("c".repeat(32), "1", 1_000);
+        let first = store.record_rotated_family(&current, 10_000);
+        assert_eq!(store.len(), 10_001);
+        assert_eq!(store.state("1", &first).await.unwrap(), TokenState::Used);
+        {
+            let mut shard = store.shard("1");
+            let family = store.hash(&current.jti);
+            assert!(shard.revoke_family(family, store.hash("1"), 1_000));
+            assert_eq!(shard.families.len(), 1, "one family record");
+        }
+        assert_eq!(
+            store.state("1", &current.jti).await.unwrap(),
+            TokenState::Blacklisted,
+            "the flag blacklists the current token"
+        );
+        assert_eq!(
+            store.state("1", &first).await.unwrap(),
+            TokenState::Blacklisted
+        );
     }
 
     #[test]

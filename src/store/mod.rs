@@ -1,15 +1,23 @@
 //! Refresh-token storage: families, rotation, blacklisting.
 //!
 //! The store keeps a record for every refresh `jti` it has issued or seen:
-//! its subject, its family (the chain of tokens rotated from one login), its
-//! expiry and its state. [`TokenStore::rotate`] is one atomic step:
+//! its subject, its family (the chain of tokens rotated from one login), how
+//! long the record must be kept and its state; and one record per family,
+//! whose state every rotation reads inside its atomic step. A token is
+//! usable only while its own record is active **and** its family is not
+//! revoked, so revoking a family is one write, whatever its length, and a
+//! successor that a concurrent rotation is about to insert is dead as soon
+//! as it is written. [`TokenStore::rotate`] is one atomic step:
 //!
-//! - an active token is marked used (its successor and the rotation time are
-//!   remembered), the successor joins the family, and the result is
-//!   [`RotationOutcome::Rotated`];
+//! - a family already revoked refuses every token of it;
+//! - an active token is marked used (the rotation time and, when a grace
+//!   window is set, the successor [sealed](seal) with a key only the
+//!   presented token gives are remembered), the successor joins the family,
+//!   and the result is [`RotationOutcome::Rotated`];
 //! - a used token presented again while its age is strictly below the reuse
 //!   grace window gets [`RotationOutcome::Replayed`] with the very same
-//!   successor, so parallel tabs and retried requests are not a logout;
+//!   successor (still sealed: the caller opens it with the presented token),
+//!   so parallel tabs and retried requests are not a logout;
 //! - a used token presented after the window is reuse: the whole family is
 //!   revoked (with [`ReusePolicy::RevokeFamily`]), a `tracing` warning is
 //!   emitted, and the answer is [`RotationOutcome::Refused`];
@@ -17,17 +25,27 @@
 //! - a token whose `jti` was never recorded (minted by another server sharing
 //!   the key) starts a new family, unless unrecorded tokens are refused.
 //!
+//! Logging a token out ([`TokenStore::blacklist`]) revokes its family, and
+//! revoking a subject revokes all its families: either also ends the grace
+//! window of the family's used tokens, so no replay of a predecessor brings
+//! the session back.
+//!
 //! The window is measured with the clock read inside the atomic step, after
-//! the lock is taken. Records live at least until the token's `exp`; a store
-//! that loses records brings rotated tokens back as "never seen", so run a
-//! persistent backend in production and refuse unrecorded tokens once a
-//! migration is over.
+//! the lock is taken. Records are kept until the token's `exp` plus the
+//! leeway plus [`CLOCK_SKEW_MARGIN`] ([`RecordedToken::retained_until`]), on
+//! every backend and by [`TokenStore::purge_expired`]; a store that loses
+//! records brings rotated tokens back as "never seen", so run a persistent
+//! backend in production and refuse unrecorded tokens once a migration is
+//! over. A sealed successor is kept only while the window lasts.
 //!
 //! A store that cannot answer returns [`StoreError`], which the endpoints
 //! answer with `503`: never read as "not blacklisted", never as a logout.
 //!
-//! Backends: [`MemoryTokenStore`] (always available) and, behind the `sqlite`
-//! feature, [`SqliteTokenStore`](sqlite::SqliteTokenStore).
+//! Backends: [`MemoryTokenStore`] (always available) and, behind the `sqlite`,
+//! `postgres` and `redis` features, [`SqliteTokenStore`](sqlite::SqliteTokenStore),
+//! [`PostgresTokenStore`](postgres::PostgresTokenStore) and
+//! [`RedisTokenStore`](redis::RedisTokenStore). Why each is safe against a
+//! revocation racing a rotation is written in each backend's documentation.
 //!
 //! # Examples
 //!
@@ -35,7 +53,7 @@
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //! use tower_simplejwt::clock::ManualClock;
-//! use tower_simplejwt::store::{MemoryTokenStore, RecordedToken, Rotation, RotationOutcome, RotationRules, TokenStore};
+//! use tower_simplejwt::store::{seal, MemoryTokenStore, RecordedToken, Rotation, RotationOutcome, RotationRules, TokenStore};
 //!
 //! # tokio_test_block_on(async {
 //! let store = MemoryTokenStore::new();
@@ -45,12 +63,14 @@
 //!
 //! let second = RecordedToken::new("b".repeat(32), "1", 3_000);
 //! let rules = RotationRules { reuse_grace: Duration::from_secs(5), ..RotationRules::default() };
-//! let rotation = Rotation { presented: first.clone(), successor: second.clone(), successor_token: "T2".into(), rules };
+//! let sealed = seal::seal("T1", &first.jti, "T2").unwrap();
+//! let rotation = Rotation { presented: first.clone(), successor: second.clone(), sealed_successor: Some(sealed), rules };
 //! assert_eq!(store.rotate(rotation.clone(), clock.clone()).await?, RotationOutcome::Rotated);
 //!
-//! // The same token again inside the grace window: the same successor.
-//! let again = Rotation { successor: RecordedToken::new("c".repeat(32), "1", 3_000), successor_token: "T3".into(), ..rotation };
-//! assert_eq!(store.rotate(again, clock).await?, RotationOutcome::Replayed { successor_token: "T2".into() });
+//! // The same token again inside the grace window: the same successor, opened with the presented token.
+//! let again = Rotation { successor: RecordedToken::new("c".repeat(32), "1", 3_000), sealed_successor: Some(seal::seal("T1", &first.jti, "T3").unwrap()), ..rotation };
+//! let RotationOutcome::Replayed { sealed_successor } = store.rotate(again, clock).await? else { panic!() };
+//! assert_eq!(seal::open("T1", &first.jti, &sealed_successor).unwrap(), "T2");
 //! # Ok::<(), tower_simplejwt::store::StoreError>(())
 //! # }).unwrap();
 //! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -66,6 +86,7 @@ use std::time::Duration;
 use crate::clock::SharedClock;
 use crate::config::{JwtConfig, ReusePolicy};
 
+mod checkpoint;
 pub mod conformance;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -73,10 +94,24 @@ pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod rules;
+pub mod seal;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[doc(hidden)]
+pub use checkpoint::{Checkpoint, PauseHook};
 pub use memory::MemoryTokenStore;
+
+/// How long past `exp + leeway` every backend keeps a record: the largest
+/// difference between the clocks of the servers and of the store (Redis
+/// expires keys by its own clock) that cannot bring a logged-out token back.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(tower_simplejwt::store::CLOCK_SKEW_MARGIN.as_secs(), 300);
+/// ```
+pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(300);
 
 /// A boxed, sendable future: what the storage traits return, so that they
 /// can be used as trait objects (`Arc<dyn TokenStore>`).
@@ -126,18 +161,55 @@ pub struct RecordedToken {
     pub jti: String,
     /// The user id the token was issued to.
     pub subject: String,
-    /// The token's `exp`: the record must be kept at least until then.
+    /// The token's `exp`.
     pub expires_at: u64,
+    /// The leeway the token is verified with: it is accepted until `exp + leeway`.
+    pub leeway: Duration,
 }
 
 impl RecordedToken {
-    /// A token record.
+    /// A token record, verified without leeway.
     pub fn new(jti: impl Into<String>, subject: impl Into<String>, expires_at: u64) -> Self {
         RecordedToken {
             jti: jti.into(),
             subject: subject.into(),
             expires_at,
+            leeway: Duration::ZERO,
         }
+    }
+
+    /// The same record for a token verified with `leeway` on its `exp`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::store::RecordedToken;
+    ///
+    /// let token = RecordedToken::new("j", "1", 1_000).with_leeway(Duration::from_secs(30));
+    /// assert_eq!(token.retained_until(), 1_000 + 30 + 300);
+    /// ```
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Until when every backend keeps the record: `exp + leeway +`
+    /// [`CLOCK_SKEW_MARGIN`]. Until then the token may still be accepted
+    /// by some server, so forgetting it earlier would bring it back as
+    /// "never seen".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::store::RecordedToken;
+    ///
+    /// assert_eq!(RecordedToken::new("j", "1", u64::MAX).retained_until(), u64::MAX);
+    /// ```
+    pub fn retained_until(&self) -> u64 {
+        self.expires_at
+            .saturating_add(self.leeway.as_secs())
+            .saturating_add(CLOCK_SKEW_MARGIN.as_secs())
     }
 }
 
@@ -155,7 +227,7 @@ impl RecordedToken {
 pub enum TokenState {
     /// Never recorded (or purged after expiry).
     Unknown,
-    /// Recorded and usable.
+    /// Recorded and usable (its family is not revoked).
     Active,
     /// Rotated: only a replay within the grace window still gets its successor.
     Used,
@@ -209,6 +281,27 @@ pub struct RotationRules {
     pub accept_unrecorded: bool,
 }
 
+impl TokenState {
+    /// The state of a token whose own record says `self`, in a family that
+    /// is `family_revoked`: a revoked family blacklists every token of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::store::TokenState;
+    ///
+    /// assert_eq!(TokenState::Active.in_family(true), TokenState::Blacklisted);
+    /// assert_eq!(TokenState::Unknown.in_family(true), TokenState::Unknown);
+    /// assert_eq!(TokenState::Used.in_family(false), TokenState::Used);
+    /// ```
+    pub fn in_family(self, family_revoked: bool) -> Self {
+        match self {
+            TokenState::Active | TokenState::Used if family_revoked => TokenState::Blacklisted,
+            state => state,
+        }
+    }
+}
+
 impl Default for RotationRules {
     fn default() -> Self {
         RotationRules {
@@ -239,8 +332,11 @@ pub struct Rotation {
     pub presented: RecordedToken,
     /// The successor minted for it, recorded if the rotation happens.
     pub successor: RecordedToken,
-    /// The successor's encoded token, handed out again to replays within the grace window.
-    pub successor_token: String,
+    /// The successor's encoded token [sealed](seal) with the presented token,
+    /// handed back to replays within the grace window; `None` keeps nothing
+    /// (a grace window of 0 never replays). The store keeps it only while the
+    /// window lasts and never sees the successor in clear.
+    pub sealed_successor: Option<String>,
     /// The settings to follow.
     pub rules: RotationRules,
 }
@@ -263,8 +359,9 @@ pub enum RotationOutcome {
     Rotated,
     /// A replay within the grace window: hand out this earlier successor instead.
     Replayed {
-        /// The successor recorded by the first rotation.
-        successor_token: String,
+        /// The successor recorded by the first rotation, still sealed: open it
+        /// with [`seal::open`] and the presented token.
+        sealed_successor: String,
     },
     /// Refused: answer "Token is blacklisted".
     Refused(Refusal),
@@ -308,7 +405,10 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
         clock: SharedClock,
     ) -> BoxFuture<'_, Result<RotationOutcome, StoreError>>;
 
-    /// Blacklists one refresh token (logout). An unrecorded token is recorded as blacklisted.
+    /// Blacklists one refresh token (logout) and revokes its family, which
+    /// also ends the grace window of the family's used tokens. An unrecorded
+    /// token is recorded as blacklisted; a used or revoked one is
+    /// [`BlacklistOutcome::AlreadyBlacklisted`] and changes nothing.
     fn blacklist(
         &self,
         token: RecordedToken,
@@ -324,22 +424,28 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
         jti: &'a str,
     ) -> BoxFuture<'a, Result<TokenState, StoreError>>;
 
-    /// Blacklists every token of `subject` ("log out everywhere"); returns how many were active.
+    /// Revokes every family of `subject` ("log out everywhere"), which also
+    /// ends the grace window of their used tokens; returns how many families
+    /// (sessions) were not revoked before. Costs one write per family, not
+    /// per rotation.
     fn revoke_subject<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
 
-    /// Deletes records whose token expired at or before `now` (simplejwt's
-    /// `flushexpiredtokens`); returns how many were deleted.
+    /// Deletes token records whose [`retained_until`](RecordedToken::retained_until)
+    /// is at or before `now` (simplejwt's `flushexpiredtokens`, with the
+    /// leeway and the clock-skew margin), families none of whose tokens is
+    /// kept any longer, and sealed successors whose grace window has ended;
+    /// returns how many token records were deleted.
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
 /// Emits the security event of a detected refresh-token reuse.
-pub(crate) fn warn_reuse(jti: &str, subject: &str, family: &str, revoked: u64) {
+pub(crate) fn warn_reuse(jti: &str, subject: &str, family: &str, family_revoked: bool) {
     tracing::warn!(
         target: "tower_simplejwt::security",
         jti,
         subject,
         family,
-        revoked,
+        family_revoked,
         "refresh token reuse detected: a rotated token was presented after the grace window"
     );
 }

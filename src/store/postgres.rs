@@ -2,9 +2,11 @@
 //!
 //! The schema is created on connect, under a transaction-level advisory lock
 //! so that processes starting together do not race. A rotation is one
-//! transaction that locks the presented token's row (`SELECT … FOR UPDATE`)
-//! before reading it, so two servers behind a load balancer can never both
-//! rotate one token: the second waits, then sees it used.
+//! transaction that locks its family's row and then the presented token's
+//! row (`SELECT … FOR UPDATE`) before reading them, so two servers behind a
+//! load balancer can never both rotate one token (the second waits, then
+//! sees it used), and a revocation of the family can never miss the
+//! successor of a rotation in flight (see [`PostgresTokenStore`]).
 //!
 //! # Examples
 //!
@@ -23,10 +25,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 
-use super::rules::{next_step, stored_state, Step};
+use super::rules::{next_step, stored_state, successor_until, Step};
 use super::{
-    warn_reuse, BlacklistOutcome, BoxFuture, RecordedToken, Refusal, Rotation, RotationOutcome,
-    StoreError, TokenState, TokenStore,
+    warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
+    Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
 };
 use crate::clock::SharedClock;
 
@@ -37,21 +39,70 @@ CREATE TABLE IF NOT EXISTS simplejwt_refresh_tokens (
     family TEXT NOT NULL,
     expires_at BIGINT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('active', 'used', 'blacklisted')),
-    successor_token TEXT,
-    rotated_at BIGINT
+    rotated_at BIGINT,
+    keep_until BIGINT,
+    sealed_successor TEXT,
+    successor_until BIGINT
 );
-CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_family ON simplejwt_refresh_tokens (family);
+CREATE TABLE IF NOT EXISTS simplejwt_refresh_families (
+    family TEXT PRIMARY KEY NOT NULL,
+    subject TEXT NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE,
+    keep_until BIGINT NOT NULL
+);
+";
+
+/// Created last: `simplejwt_refresh_families_keep_until` existing means the whole schema does.
+const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_subject ON simplejwt_refresh_tokens (subject);
-CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_expires_at ON simplejwt_refresh_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_keep_until ON simplejwt_refresh_tokens (keep_until);
+CREATE INDEX IF NOT EXISTS simplejwt_refresh_tokens_successor_until ON simplejwt_refresh_tokens (successor_until)
+    WHERE sealed_successor IS NOT NULL;
+CREATE INDEX IF NOT EXISTS simplejwt_refresh_families_subject ON simplejwt_refresh_families (subject);
+CREATE INDEX IF NOT EXISTS simplejwt_refresh_families_keep_until ON simplejwt_refresh_families (keep_until);
 ";
 
 /// An arbitrary constant naming this crate's schema lock.
 const SCHEMA_LOCK: i64 = 0x7369_6d70_6c65_6a77;
 
+/// How many ended grace windows one rotation erases at most (the rest wait for the next).
+const ERASE_BATCH: i64 = 64;
+
 /// Refresh-token records in PostgreSQL. Cloning is cheap and shares the pool.
+///
+/// # Revocation against rotation
+///
+/// Transactions run at READ COMMITTED. Every step that reads or changes a
+/// family's tokens takes the family's row lock first (`SELECT … FOR
+/// UPDATE` on `simplejwt_refresh_families`), then the token's: always in
+/// that order, so they cannot deadlock.
+///
+/// - A rotation holds the family lock from before it reads the presented
+///   token until it commits the successor. A revocation (reuse detected by
+///   another rotation, a logout, [`TokenStore::revoke_subject`]) must take
+///   the same lock to mark the family: it waits for the rotation to commit,
+///   and the successor that rotation inserted belongs to the family it then
+///   marks revoked; a token is usable only if its family is not revoked.
+/// - A rotation that comes second waits for the revocation's commit, and
+///   `FOR UPDATE` returns the row's newest committed version (not the
+///   snapshot taken before the wait), so it sees `revoked` and refuses.
+///
+/// The earlier design revoked with `UPDATE … WHERE family = $1` over the
+/// token rows: that statement's snapshot missed a successor inserted by a
+/// rotation it had waited for, and the chain went on.
+///
+/// # Upgrading
+///
+/// Connecting to a database of an earlier version (under the schema
+/// advisory lock, in one transaction) adds the new columns, creates the
+/// families table and fills it from the tokens, keeps old records until
+/// `exp` plus [`CLOCK_SKEW_MARGIN`], and erases the clear-text successors
+/// of the old `successor_token` column (a replay within the grace window
+/// of a rotation made before the upgrade is then refused, not answered).
 #[derive(Debug, Clone)]
 pub struct PostgresTokenStore {
     pool: PgPool,
+    pause: Option<PauseHook>,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -61,6 +112,14 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 /// PostgreSQL integers are signed: dates beyond `i64::MAX` are stored as `i64::MAX`.
 fn to_sql(seconds: u64) -> i64 {
     i64::try_from(seconds).unwrap_or(i64::MAX)
+}
+
+/// A presented token's row, read under its lock.
+struct TokenRow {
+    state: String,
+    sealed_successor: Option<String>,
+    successor_until: Option<i64>,
+    rotated_at: Option<i64>,
 }
 
 impl PostgresTokenStore {
@@ -78,7 +137,7 @@ impl PostgresTokenStore {
         Self::from_pool(pool).await
     }
 
-    /// Uses an existing pool and creates the schema.
+    /// Uses an existing pool and creates the schema, upgrading an earlier one in place.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         let mut transaction = pool.begin().await.map_err(unavailable)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -86,12 +145,66 @@ impl PostgresTokenStore {
             .execute(&mut *transaction)
             .await
             .map_err(unavailable)?;
+        let (families_existed, current): (bool, bool) = sqlx::query_as(
+            "SELECT to_regclass('simplejwt_refresh_families') IS NOT NULL,
+                    to_regclass('simplejwt_refresh_families_keep_until') IS NOT NULL",
+        )
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+        if current {
+            // The last object of the schema exists, so all do: no DDL, whose
+            // table locks would queue behind (and deadlock with) the rotations
+            // of the servers already running.
+            transaction.commit().await.map_err(unavailable)?;
+            return Ok(PostgresTokenStore { pool, pause: None });
+        }
         sqlx::raw_sql(SCHEMA)
             .execute(&mut *transaction)
             .await
             .map_err(unavailable)?;
+        if !families_existed {
+            Self::upgrade(&mut transaction).await?;
+        }
+        sqlx::raw_sql(INDEXES)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
         transaction.commit().await.map_err(unavailable)?;
-        Ok(PostgresTokenStore { pool })
+        Ok(PostgresTokenStore { pool, pause: None })
+    }
+
+    /// Brings a table of an earlier version to this one (see "Upgrading").
+    async fn upgrade(connection: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+        let has_successor_token: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = 'simplejwt_refresh_tokens'
+                AND column_name = 'successor_token')",
+        )
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        let mut statements = String::from(
+            "ALTER TABLE simplejwt_refresh_tokens ADD COLUMN IF NOT EXISTS keep_until BIGINT,
+                ADD COLUMN IF NOT EXISTS sealed_successor TEXT, ADD COLUMN IF NOT EXISTS successor_until BIGINT;",
+        );
+        if has_successor_token {
+            statements.push_str(
+                "UPDATE simplejwt_refresh_tokens SET successor_token = NULL WHERE successor_token IS NOT NULL;",
+            );
+        }
+        statements.push_str(&format!(
+            "UPDATE simplejwt_refresh_tokens SET keep_until = expires_at + {margin} WHERE keep_until IS NULL;
+             INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
+                 SELECT family, MIN(subject), FALSE, MAX(keep_until) FROM simplejwt_refresh_tokens GROUP BY family
+                 ON CONFLICT (family) DO NOTHING;"
+        ));
+        sqlx::raw_sql(&statements)
+            .execute(connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     /// The connection pool.
@@ -99,14 +212,21 @@ impl PostgresTokenStore {
         &self.pool
     }
 
+    /// The same store whose rotations await `hook` at each [`Checkpoint`] (for interleaving tests).
+    #[doc(hidden)]
+    pub fn with_pause_hook(mut self, hook: PauseHook) -> Self {
+        self.pause = Some(hook);
+        self
+    }
+
     async fn insert(
         connection: &mut sqlx::PgConnection,
         token: &RecordedToken,
         family: &str,
         state: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state) VALUES ($1, $2, $3, $4, $5)
+    ) -> Result<u64, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, keep_until) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (jti) DO NOTHING",
         )
         .bind(&token.jti)
@@ -114,35 +234,138 @@ impl PostgresTokenStore {
         .bind(family)
         .bind(to_sql(token.expires_at))
         .bind(state)
+        .bind(to_sql(token.retained_until()))
+        .execute(connection)
+        .await
+        .map_err(unavailable)?;
+        Ok(inserted.rows_affected())
+    }
+
+    /// The family of the token `jti` if recorded (a token's family never
+    /// changes, so this read needs no lock).
+    async fn family_of(
+        connection: &mut sqlx::PgConnection,
+        jti: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT family FROM simplejwt_refresh_tokens WHERE jti = $1")
+            .bind(jti)
+            .fetch_optional(connection)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Locks the family row of the recorded token `jti` in one round trip
+    /// (the common case); `None` when the token or its family row is missing.
+    async fn lock_family_of(
+        connection: &mut sqlx::PgConnection,
+        jti: &str,
+    ) -> Result<Option<(String, bool)>, StoreError> {
+        sqlx::query_as(
+            "SELECT family, revoked FROM simplejwt_refresh_families
+             WHERE family = (SELECT family FROM simplejwt_refresh_tokens WHERE jti = $1)
+             FOR UPDATE",
+        )
+        .bind(jti)
+        .fetch_optional(connection)
+        .await
+        .map_err(unavailable)
+    }
+
+    /// Locks the family's row (creating it if missing: a new family, or one
+    /// of a token recorded before families existed) and returns whether it is
+    /// revoked. Every step on a family's tokens takes this lock first.
+    async fn lock_family(
+        connection: &mut sqlx::PgConnection,
+        family: &str,
+        subject: &str,
+        keep_until: u64,
+    ) -> Result<bool, StoreError> {
+        const LOCK: &str =
+            "SELECT revoked FROM simplejwt_refresh_families WHERE family = $1 FOR UPDATE";
+        let revoked: Option<bool> = sqlx::query_scalar(LOCK)
+            .bind(family)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+        if let Some(revoked) = revoked {
+            return Ok(revoked);
+        }
+        sqlx::query(
+            "INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until) VALUES ($1, $2, FALSE, $3)
+             ON CONFLICT (family) DO NOTHING",
+        )
+        .bind(family)
+        .bind(subject)
+        .bind(to_sql(keep_until))
+        .execute(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+        sqlx::query_scalar(LOCK)
+            .bind(family)
+            .fetch_one(connection)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Keeps the (locked) family at least until `keep_until`, revoking it
+    /// when `revoke`; in the same statement, erases up to [`ERASE_BATCH`]
+    /// sealed successors whose grace window ended at or before `now`,
+    /// skipping rows other transactions hold (so it never waits, and never
+    /// deadlocks). `ORDER BY successor_until` keeps the planner on the
+    /// partial index even when the table's statistics are stale (a `LIMIT`
+    /// alone lets it pick a scan of the whole table).
+    async fn update_family(
+        connection: &mut sqlx::PgConnection,
+        family: &str,
+        keep_until: u64,
+        revoke: bool,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "WITH erased AS (
+                UPDATE simplejwt_refresh_tokens SET sealed_successor = NULL, successor_until = NULL
+                WHERE jti IN (SELECT jti FROM simplejwt_refresh_tokens
+                    WHERE successor_until <= $4 AND sealed_successor IS NOT NULL
+                    ORDER BY successor_until LIMIT $5 FOR UPDATE SKIP LOCKED)
+                RETURNING 1)
+             UPDATE simplejwt_refresh_families SET keep_until = GREATEST(keep_until, $2), revoked = revoked OR $3
+             WHERE family = $1",
+        )
+        .bind(family)
+        .bind(to_sql(keep_until))
+        .bind(revoke)
+        .bind(to_sql(now))
+        .bind(ERASE_BATCH)
         .execute(connection)
         .await
         .map_err(unavailable)?;
         Ok(())
     }
 
-    async fn lock_row(
+    async fn lock_token(
         connection: &mut sqlx::PgConnection,
         jti: &str,
-    ) -> Result<Option<(String, String, Option<String>, Option<i64>)>, StoreError> {
+    ) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT family, state, successor_token, rotated_at FROM simplejwt_refresh_tokens WHERE jti = $1 FOR UPDATE",
+            "SELECT state, sealed_successor, successor_until, rotated_at FROM simplejwt_refresh_tokens WHERE jti = $1 FOR UPDATE",
         )
         .bind(jti)
         .fetch_optional(connection)
         .await
         .map_err(unavailable)?;
         row.map(|row| {
-            Ok((
-                row.try_get("family").map_err(unavailable)?,
-                row.try_get("state").map_err(unavailable)?,
-                row.try_get("successor_token").map_err(unavailable)?,
-                row.try_get("rotated_at").map_err(unavailable)?,
-            ))
+            Ok(TokenRow {
+                state: row.try_get("state").map_err(unavailable)?,
+                sealed_successor: row.try_get("sealed_successor").map_err(unavailable)?,
+                successor_until: row.try_get("successor_until").map_err(unavailable)?,
+                rotated_at: row.try_get("rotated_at").map_err(unavailable)?,
+            })
         })
         .transpose()
     }
 
     async fn rotate_in(
+        &self,
         connection: &mut sqlx::PgConnection,
         rotation: Rotation,
         clock: SharedClock,
@@ -150,80 +373,111 @@ impl PostgresTokenStore {
         let Rotation {
             presented,
             successor,
-            successor_token,
+            sealed_successor,
             rules,
         } = rotation;
-        let mut record = Self::lock_row(connection, &presented.jti).await?;
+        PauseHook::at(&self.pause, Checkpoint::Begun).await;
+        let (family, family_revoked) =
+            match Self::lock_family_of(connection, &presented.jti).await? {
+                Some(locked) => locked,
+                None => {
+                    let Some(family) = Self::family_of(connection, &presented.jti)
+                        .await?
+                        .or_else(|| rules.accept_unrecorded.then(|| presented.jti.clone()))
+                    else {
+                        return Ok(RotationOutcome::Refused(Refusal::Unrecorded));
+                    };
+                    let family_revoked = Self::lock_family(
+                        connection,
+                        &family,
+                        &presented.subject,
+                        presented.retained_until(),
+                    )
+                    .await?;
+                    (family, family_revoked)
+                }
+            };
+        PauseHook::at(&self.pause, Checkpoint::FamilyLocked).await;
+        let mut record = Self::lock_token(connection, &presented.jti).await?;
         if record.is_none() && rules.accept_unrecorded {
-            // Adopt the unrecorded token; a concurrent adopter makes this a no-op,
-            // and the lock below then waits for it and sees its outcome.
-            Self::insert(connection, &presented, &presented.jti, "active").await?;
-            record = Self::lock_row(connection, &presented.jti).await?;
+            // Adopt the unrecorded token: its family (named after it) is locked above.
+            Self::insert(connection, &presented, &family, "active").await?;
+            record = Self::lock_token(connection, &presented.jti).await?;
         }
-        // The row lock is held from here: read the clock now, not before.
+        // The locks are held from here: read the clock now, not before.
         let now = clock.now();
+        PauseHook::at(&self.pause, Checkpoint::TokenLocked).await;
         let stored = match &record {
             None => None,
-            Some((_, state, successor, rotated_at)) => {
-                Some(stored_state(&presented.jti, state, successor, *rotated_at)?)
-            }
+            Some(row) => Some(stored_state(
+                &presented.jti,
+                &row.state,
+                &row.sealed_successor,
+                row.successor_until,
+                row.rotated_at,
+                now,
+            )?),
         };
-        match next_step(stored, &rules, now) {
-            Step::Refuse(refusal) => Ok(RotationOutcome::Refused(refusal)),
-            Step::Replay(successor_token) => Ok(RotationOutcome::Replayed { successor_token }),
+        let outcome = match next_step(stored, family_revoked, &rules, now) {
+            Step::Refuse(refusal) => RotationOutcome::Refused(refusal),
+            Step::Replay(sealed_successor) => RotationOutcome::Replayed { sealed_successor },
             Step::Reuse { revoke_family } => {
-                let family = record.map(|(family, ..)| family).unwrap_or_default();
-                let (scope, key) = if revoke_family {
-                    ("family = $1", &family)
-                } else {
-                    ("jti = $1", &presented.jti)
-                };
-                let revoked = sqlx::query(&format!(
-                    "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE {scope} AND state <> 'blacklisted'"
-                ))
-                .bind(key)
+                sqlx::query(
+                    "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted', sealed_successor = NULL, successor_until = NULL WHERE jti = $1",
+                )
+                .bind(&presented.jti)
                 .execute(&mut *connection)
                 .await
-                .map_err(unavailable)?
-                .rows_affected();
-                warn_reuse(
-                    &presented.jti,
-                    &presented.subject,
+                .map_err(unavailable)?;
+                Self::update_family(
+                    connection,
                     &family,
-                    revoked.saturating_sub(1),
-                );
-                Ok(RotationOutcome::Refused(Refusal::Reused))
+                    presented.retained_until(),
+                    revoke_family,
+                    now,
+                )
+                .await?;
+                warn_reuse(&presented.jti, &presented.subject, &family, revoke_family);
+                RotationOutcome::Refused(Refusal::Reused)
             }
             Step::AdoptAndRotate | Step::Rotate => {
-                let Some((family, ..)) = record else {
-                    return Err(StoreError::Corrupt(format!(
-                        "adopted token {} vanished",
-                        presented.jti
-                    )));
-                };
                 if rules.blacklist_after_rotation {
+                    let until = successor_until(&rules, sealed_successor.as_deref(), now);
                     sqlx::query(
-                        "UPDATE simplejwt_refresh_tokens SET state = 'used', successor_token = $1, rotated_at = $2 WHERE jti = $3",
+                        "UPDATE simplejwt_refresh_tokens SET state = 'used', rotated_at = $1, sealed_successor = $2, successor_until = $3 WHERE jti = $4",
                     )
-                    .bind(&successor_token)
                     .bind(to_sql(now))
+                    .bind(until.and(sealed_successor))
+                    .bind(until.map(to_sql))
                     .bind(&presented.jti)
                     .execute(&mut *connection)
                     .await
                     .map_err(unavailable)?;
                 }
                 Self::insert(connection, &successor, &family, "active").await?;
-                Ok(RotationOutcome::Rotated)
+                Self::update_family(connection, &family, successor.retained_until(), false, now)
+                    .await?;
+                RotationOutcome::Rotated
             }
-        }
+        };
+        PauseHook::at(&self.pause, Checkpoint::Written).await;
+        Ok(outcome)
     }
 }
 
 impl TokenStore for PostgresTokenStore {
     fn record(&self, token: RecordedToken) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut connection = self.pool.acquire().await.map_err(unavailable)?;
-            Self::insert(&mut connection, &token, &token.jti, "active").await
+            let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+            Self::lock_family(
+                &mut transaction,
+                &token.jti,
+                &token.subject,
+                token.retained_until(),
+            )
+            .await?;
+            Self::insert(&mut transaction, &token, &token.jti, "active").await?;
+            transaction.commit().await.map_err(unavailable)
         })
     }
 
@@ -234,7 +488,7 @@ impl TokenStore for PostgresTokenStore {
     ) -> BoxFuture<'_, Result<RotationOutcome, StoreError>> {
         Box::pin(async move {
             let mut transaction = self.pool.begin().await.map_err(unavailable)?;
-            let outcome = Self::rotate_in(&mut transaction, rotation, clock).await?;
+            let outcome = self.rotate_in(&mut transaction, rotation, clock).await?;
             transaction.commit().await.map_err(unavailable)?;
             Ok(outcome)
         })
@@ -246,21 +500,46 @@ impl TokenStore for PostgresTokenStore {
     ) -> BoxFuture<'_, Result<BlacklistOutcome, StoreError>> {
         Box::pin(async move {
             let mut transaction = self.pool.begin().await.map_err(unavailable)?;
-            Self::insert(&mut transaction, &token, &token.jti, "active").await?;
-            let changed = sqlx::query(
-                "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE jti = $1 AND state = 'active'",
+            let family = Self::family_of(&mut transaction, &token.jti)
+                .await?
+                .unwrap_or_else(|| token.jti.clone());
+            let family_revoked = Self::lock_family(
+                &mut transaction,
+                &family,
+                &token.subject,
+                token.retained_until(),
             )
-            .bind(&token.jti)
-            .execute(&mut *transaction)
-            .await
-            .map_err(unavailable)?
-            .rows_affected();
+            .await?;
+            let outcome =
+                if Self::insert(&mut transaction, &token, &family, "blacklisted").await? == 1 {
+                    BlacklistOutcome::Blacklisted
+                } else {
+                    let state = Self::lock_token(&mut transaction, &token.jti)
+                        .await?
+                        .map(|row| row.state);
+                    if state.as_deref() == Some("active") && !family_revoked {
+                        sqlx::query(
+                        "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE jti = $1",
+                    )
+                    .bind(&token.jti)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(unavailable)?;
+                        Self::update_family(
+                            &mut transaction,
+                            &family,
+                            token.retained_until(),
+                            true,
+                            0, // no clock here: erases nothing
+                        )
+                        .await?;
+                        BlacklistOutcome::Blacklisted
+                    } else {
+                        BlacklistOutcome::AlreadyBlacklisted
+                    }
+                };
             transaction.commit().await.map_err(unavailable)?;
-            Ok(if changed == 1 {
-                BlacklistOutcome::Blacklisted
-            } else {
-                BlacklistOutcome::AlreadyBlacklisted
-            })
+            Ok(outcome)
         })
     }
 
@@ -270,22 +549,28 @@ impl TokenStore for PostgresTokenStore {
         jti: &'a str,
     ) -> BoxFuture<'a, Result<TokenState, StoreError>> {
         Box::pin(async move {
-            let state: Option<String> = sqlx::query_scalar(
-                "SELECT state FROM simplejwt_refresh_tokens WHERE jti = $1 AND subject = $2",
+            let row: Option<(String, bool)> = sqlx::query_as(
+                "SELECT t.state, COALESCE(f.revoked, FALSE)
+                 FROM simplejwt_refresh_tokens t LEFT JOIN simplejwt_refresh_families f ON f.family = t.family
+                 WHERE t.jti = $1 AND t.subject = $2",
             )
             .bind(jti)
             .bind(subject)
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-            TokenState::from_stored(state.as_deref())
+            let family_revoked = row.as_ref().is_some_and(|(_, revoked)| *revoked);
+            Ok(
+                TokenState::from_stored(row.as_ref().map(|(state, _)| state.as_str()))?
+                    .in_family(family_revoked),
+            )
         })
     }
 
     fn revoke_subject<'a>(&'a self, subject: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let result = sqlx::query(
-                "UPDATE simplejwt_refresh_tokens SET state = 'blacklisted' WHERE subject = $1 AND state = 'active'",
+                "UPDATE simplejwt_refresh_families SET revoked = TRUE WHERE subject = $1 AND NOT revoked",
             )
             .bind(subject)
             .execute(&self.pool)
@@ -297,11 +582,30 @@ impl TokenStore for PostgresTokenStore {
 
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
-            let result = sqlx::query("DELETE FROM simplejwt_refresh_tokens WHERE expires_at <= $1")
+            let margin = to_sql(CLOCK_SKEW_MARGIN.as_secs());
+            // Rows written by an earlier version have no keep_until.
+            let result = sqlx::query(
+                "DELETE FROM simplejwt_refresh_tokens WHERE keep_until <= $1
+                    OR (keep_until IS NULL AND expires_at <= $1 - $2)",
+            )
+            .bind(to_sql(now))
+            .bind(margin)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+            sqlx::query("DELETE FROM simplejwt_refresh_families WHERE keep_until <= $1")
                 .bind(to_sql(now))
                 .execute(&self.pool)
                 .await
                 .map_err(unavailable)?;
+            sqlx::query(
+                "UPDATE simplejwt_refresh_tokens SET sealed_successor = NULL, successor_until = NULL
+                 WHERE successor_until <= $1 AND sealed_successor IS NOT NULL",
+            )
+            .bind(to_sql(now))
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
             Ok(result.rows_affected())
         })
     }
@@ -325,6 +629,58 @@ mod tests {
             "PostgreSQL must be running on 127.0.0.1:5432 for the postgres feature's tests",
         );
         crate::store::conformance::run(Arc::new(store)).await;
+    }
+
+    /// A store on its own pool whose sessions are named `application_name`.
+    async fn named(application_name: &str) -> PostgresTokenStore {
+        use std::str::FromStr;
+        let options = sqlx::postgres::PgConnectOptions::from_str(&database_url())
+            .unwrap()
+            .application_name(application_name);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("PostgreSQL must be running on 127.0.0.1:5432");
+        PostgresTokenStore::from_pool(pool).await.unwrap()
+    }
+
+    /// Two connections: a rotation held at each checkpoint of its
+    /// transaction, a revocation on another pool that must be seen waiting
+    /// for the rotation's lock (`pg_stat_activity`) from the moment the
+    /// family is locked until the commit; and the thief-and-victim race
+    /// across two pools.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_interleaved_with_rotation() {
+        let revoker_name = format!("tsj-revoker-{:08x}", rand::random::<u32>());
+        let rotator = named("tsj-rotator").await;
+        let revoker = named(&revoker_name).await;
+        let observer = rotator.pool().clone();
+        let waiting: crate::store::conformance::WaitProbe = Arc::new(move || {
+            let (observer, revoker_name) = (observer.clone(), revoker_name.clone());
+            Box::pin(async move {
+                sqlx::query_scalar::<_, bool>(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE application_name = $1 AND wait_event_type = 'Lock')",
+                )
+                .bind(&revoker_name)
+                .fetch_one(&observer)
+                .await
+                .unwrap_or(false)
+            })
+        });
+        crate::store::conformance::interleavings(
+            Arc::new(revoker.clone()),
+            |hook| Arc::new(rotator.clone().with_pause_hook(hook)),
+            &[
+                Checkpoint::FamilyLocked,
+                Checkpoint::TokenLocked,
+                Checkpoint::Written,
+            ],
+            Some(waiting),
+        )
+        .await;
+        crate::store::conformance::thief_and_victim(Arc::new(rotator), Arc::new(revoker), 15).await;
     }
 
     #[tokio::test]

@@ -1,20 +1,44 @@
 //! A token store in Redis, shared by any number of server processes.
 //!
-//! Every rotation is one Lua script, so it is atomic on the server: two
-//! servers can never both rotate one token. Each record expires with its
-//! token (`EXPIREAT exp`), so nothing leaks. All keys of one subject share the
-//! hash tag `{<user id>}` (`simplejwt:{42}:t:<jti>`, `simplejwt:{42}:f:<family>`,
-//! `simplejwt:{42}:all`), so every script touches one slot and runs
-//! unchanged on Redis Cluster.
+//! Every rotation, logout and revocation is one Lua script, so it is atomic
+//! on the server: two servers can never both rotate one token, and nothing
+//! runs between a script's reads and its writes. Every script reads and
+//! validates all it needs before its first write, so a failure (a corrupt
+//! record, a bad argument) leaves no partial state.
 //!
-//! The reuse grace window is measured with the clock given to
-//! [`TokenStore::rotate`], read just before the script is sent: the script
-//! itself is atomic, so no other rotation can interleave with its reads and
-//! writes.
+//! Keys of one subject share the hash tag `{<user id>}`, so every script
+//! touches one slot and runs unchanged on Redis Cluster:
+//!
+//! - `simplejwt:{42}:t:<jti>`: a token (family, state, `exp`, keep-until, rotation time);
+//! - `simplejwt:{42}:fam:<family>`: a family (revoked or not, keep-until);
+//! - `simplejwt:{42}:families`: the subject's families, for "log out everywhere";
+//! - `simplejwt:{42}:s:<jti>`: the successor of a used token, [sealed](super::seal)
+//!   with that token, expiring (`EX`) when the grace window ends.
+//!
+//! A token and its family expire at `exp + leeway +`
+//! [`CLOCK_SKEW_MARGIN`] (`EXPIREAT`, by Redis's
+//! clock: the margin covers a Redis clock that runs ahead of the servers'),
+//! and never less than a minute after the script runs, so a key is never
+//! written already expired.
+//!
+//! # Revocation against rotation
+//!
+//! A rotation script reads the family's key and refuses if it is revoked; a
+//! revocation script marks it. Scripts do not interleave, so either the
+//! revocation ran first (the rotation sees the mark) or the rotation did
+//! (its successor is in the family the revocation then marks, and a token
+//! of a revoked family is refused). The one gap outside a script is the
+//! clock, read before the script is sent; it only measures the grace window.
 //!
 //! Redis must keep its data: a store that loses records brings rotated
 //! tokens back as "never seen" (see [`accept_unrecorded_refresh_tokens`](crate::config::JwtConfig::accept_unrecorded_refresh_tokens)).
 //! Run it with persistence (AOF) in production.
+//!
+//! Records of an earlier version (no family key, a `successor` field in
+//! clear, a per-subject `all` index) keep working: a missing family is not
+//! revoked and is created on the next rotation, [`TokenStore::revoke_subject`]
+//! also walks the old index once and deletes it, and
+//! [`TokenStore::purge_expired`] deletes the clear-text `successor` fields.
 //!
 //! # Examples
 //!
@@ -36,8 +60,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script, Value};
 
 use super::{
-    warn_reuse, BlacklistOutcome, BoxFuture, RecordedToken, Refusal, Rotation, RotationOutcome,
-    StoreError, TokenState, TokenStore,
+    warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
+    Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
 };
 use crate::clock::SharedClock;
 
@@ -45,12 +69,14 @@ static ROTATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("rot
 static RECORD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("record.lua")));
 static REVOKE_SUBJECT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("revoke_subject.lua")));
+static STATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("state.lua")));
 
 /// Refresh-token records in Redis. Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     connection: ConnectionManager,
     namespace: Arc<str>,
+    pause: Option<PauseHook>,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -61,8 +87,14 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+/// A script's error reply (`ERR corrupt: …`) is bad data; anything else, an unavailable server.
 fn unavailable(error: redis::RedisError) -> StoreError {
-    StoreError::unavailable(error)
+    let text = error.to_string();
+    if text.contains("corrupt:") {
+        StoreError::Corrupt(text)
+    } else {
+        StoreError::unavailable(error)
+    }
 }
 
 impl RedisTokenStore {
@@ -88,7 +120,15 @@ impl RedisTokenStore {
         Ok(RedisTokenStore {
             connection,
             namespace: namespace.into(),
+            pause: None,
         })
+    }
+
+    /// The same store whose rotations await `hook` at each [`Checkpoint`] (for interleaving tests).
+    #[doc(hidden)]
+    pub fn with_pause_hook(mut self, hook: PauseHook) -> Self {
+        self.pause = Some(hook);
+        self
     }
 
     /// The key prefix of one subject's records, hash tag included.
@@ -104,14 +144,56 @@ impl RedisTokenStore {
         let prefix = self.prefix(&token.subject);
         RECORD
             .key(format!("{prefix}t:{}", token.jti))
-            .key(format!("{prefix}all"))
+            .key(format!("{prefix}families"))
             .arg(&token.jti)
             .arg(token.expires_at)
+            .arg(token.retained_until())
             .arg(&prefix)
             .arg(mode)
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(unavailable)
+    }
+
+    /// Records `rotations` past rotations of one family of `subject` at once
+    /// (pipelined), ending with `current` active (for benchmarks of
+    /// revocation); returns the `jti` of the first past rotation.
+    #[doc(hidden)]
+    pub async fn record_rotated_family(
+        &self,
+        current: &RecordedToken,
+        rotations: u64,
+    ) -> Result<String, StoreError> {
+        let base = u128::from(rand::random::<u64>()) << 64;
+        self.record(current.clone()).await?;
+        let prefix = self.prefix(&current.subject);
+        let mut connection = self.connection.clone();
+        let mut start = 0;
+        while start < rotations {
+            let end = (start + 10_000).min(rotations);
+            let mut pipe = redis::pipe();
+            for index in start..end {
+                let key = format!("{prefix}t:{:032x}", base | u128::from(index));
+                pipe.hset_multiple(
+                    &key,
+                    &[
+                        ("family", current.jti.clone()),
+                        ("state", "used".into()),
+                        ("rotated_at", "0".into()),
+                        ("expires_at", current.expires_at.to_string()),
+                        ("keep_until", current.retained_until().to_string()),
+                    ],
+                )
+                .ignore()
+                .expire_at(&key, current.retained_until() as i64)
+                .ignore();
+            }
+            pipe.query_async::<()>(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            start = end;
+        }
+        Ok(format!("{base:032x}"))
     }
 }
 
@@ -129,11 +211,15 @@ fn outcome(reply: Vec<Value>, presented: &RecordedToken) -> Result<RotationOutco
     match text(0)?.as_str() {
         "rotated" => Ok(RotationOutcome::Rotated),
         "replayed" => Ok(RotationOutcome::Replayed {
-            successor_token: text(1)?,
+            sealed_successor: text(1)?,
         }),
         "reused" => {
-            let revoked = text(2)?.parse().unwrap_or(0);
-            warn_reuse(&presented.jti, &presented.subject, &text(1)?, revoked);
+            warn_reuse(
+                &presented.jti,
+                &presented.subject,
+                &text(1)?,
+                text(2)? == "1",
+            );
             Ok(RotationOutcome::Refused(Refusal::Reused))
         }
         "refused" => match text(1)?.as_str() {
@@ -160,21 +246,26 @@ impl TokenStore for RedisTokenStore {
             let Rotation {
                 presented,
                 successor,
-                successor_token,
+                sealed_successor,
                 rules,
             } = rotation;
             let prefix = self.prefix(&presented.subject);
             let flag = |on: bool| if on { "1" } else { "0" };
+            PauseHook::at(&self.pause, Checkpoint::Begun).await;
             let now = clock.now();
+            PauseHook::at(&self.pause, Checkpoint::FamilyLocked).await;
             let reply: Vec<Value> = ROTATE
                 .key(format!("{prefix}t:{}", presented.jti))
                 .key(format!("{prefix}t:{}", successor.jti))
-                .key(format!("{prefix}all"))
+                .key(format!("{prefix}families"))
+                .key(format!("{prefix}s:{}", presented.jti))
                 .arg(&presented.jti)
                 .arg(&successor.jti)
-                .arg(&successor_token)
+                .arg(sealed_successor.as_deref().unwrap_or(""))
                 .arg(presented.expires_at)
+                .arg(presented.retained_until())
                 .arg(successor.expires_at)
+                .arg(successor.retained_until())
                 .arg(now)
                 .arg(rules.reuse_grace.as_secs())
                 .arg(flag(
@@ -208,11 +299,11 @@ impl TokenStore for RedisTokenStore {
         jti: &'a str,
     ) -> BoxFuture<'a, Result<TokenState, StoreError>> {
         Box::pin(async move {
-            let key = format!("{}t:{jti}", self.prefix(subject));
-            let state: Option<String> = self
-                .connection
-                .clone()
-                .hget(key, "state")
+            let prefix = self.prefix(subject);
+            let state: Option<String> = STATE
+                .key(format!("{prefix}t:{jti}"))
+                .arg(&prefix)
+                .invoke_async(&mut self.connection.clone())
                 .await
                 .map_err(unavailable)?;
             TokenState::from_stored(state.as_deref())
@@ -223,6 +314,7 @@ impl TokenStore for RedisTokenStore {
         Box::pin(async move {
             let prefix = self.prefix(subject);
             REVOKE_SUBJECT
+                .key(format!("{prefix}families"))
                 .key(format!("{prefix}all"))
                 .arg(&prefix)
                 .invoke_async(&mut self.connection.clone())
@@ -231,40 +323,59 @@ impl TokenStore for RedisTokenStore {
         })
     }
 
-    /// Redis expires records on its own at their token's `exp`; this also
-    /// deletes records whose `exp` is at or before `now` by the caller's
-    /// clock, scanning the namespace (an administrative task, not for the hot path).
+    /// Redis expires records on its own at their keep-until; this also
+    /// deletes token and family records whose keep-until is at or before
+    /// `now` by the caller's clock, and the clear-text `successor` fields of
+    /// an earlier version, scanning the namespace (an administrative task,
+    /// not for the hot path).
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let pattern = format!("{}:{{*}}:t:*", self.namespace);
-            let mut cursor: u64 = 0;
             let mut purged = 0;
-            loop {
-                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(1000)
-                    .query_async(&mut connection)
-                    .await
-                    .map_err(unavailable)?;
-                for key in keys {
-                    let expires_at: Option<u64> = connection
-                        .hget(&key, "expires_at")
+            for kind in ["t", "fam"] {
+                let pattern = format!("{}:{{*}}:{kind}:*", self.namespace);
+                let mut cursor: u64 = 0;
+                loop {
+                    let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut connection)
                         .await
                         .map_err(unavailable)?;
-                    if expires_at.is_some_and(|expires_at| expires_at <= now) {
-                        let deleted: u64 = connection.del(&key).await.map_err(unavailable)?;
-                        purged += deleted;
+                    for key in keys {
+                        let (keep_until, expires_at): (Option<u64>, Option<u64>) =
+                            redis::cmd("HMGET")
+                                .arg(&key)
+                                .arg("keep_until")
+                                .arg("expires_at")
+                                .query_async(&mut connection)
+                                .await
+                                .map_err(unavailable)?;
+                        let keep_until = keep_until.or_else(|| {
+                            expires_at.map(|exp| exp.saturating_add(CLOCK_SKEW_MARGIN.as_secs()))
+                        });
+                        if keep_until.is_some_and(|keep_until| keep_until <= now) {
+                            let deleted: u64 = connection.del(&key).await.map_err(unavailable)?;
+                            if kind == "t" {
+                                purged += deleted;
+                            }
+                        } else if kind == "t" {
+                            let _: u64 = connection
+                                .hdel(&key, "successor")
+                                .await
+                                .map_err(unavailable)?;
+                        }
                     }
+                    if next == 0 {
+                        break;
+                    }
+                    cursor = next;
                 }
-                if next == 0 {
-                    return Ok(purged);
-                }
-                cursor = next;
             }
+            Ok(purged)
         })
     }
 }
@@ -281,38 +392,265 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn conformance() {
-        let store = RedisTokenStore::connect_with_namespace(&redis_url(), "simplejwt-conformance")
-            .await
-            .expect("Redis must be running on 127.0.0.1:6379 for the redis feature's tests");
+        let store = connect("simplejwt-conformance").await;
         crate::store::conformance::run(Arc::new(store)).await;
     }
 
+    async fn connect(namespace: &str) -> RedisTokenStore {
+        RedisTokenStore::connect_with_namespace(&redis_url(), namespace)
+            .await
+            .expect("Redis must be running on 127.0.0.1:6379 for the redis feature's tests")
+    }
+
+    /// Two connections, rotations of one held before their script while a
+    /// revocation runs on the other, then released (the script itself cannot
+    /// be interleaved); and the thief-and-victim race across two connections.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_interleaved_with_rotation() {
+        let store = connect("simplejwt-interleave").await;
+        let other = connect("simplejwt-interleave").await;
+        let paused = store.clone();
+        crate::store::conformance::interleavings(
+            Arc::new(other.clone()),
+            |hook| Arc::new(paused.clone().with_pause_hook(hook)),
+            &[],
+            None,
+        )
+        .await;
+        crate::store::conformance::thief_and_victim(Arc::new(store), Arc::new(other), 15).await;
+    }
+
+    fn now() -> u64 {
+        crate::clock::Clock::now(&crate::clock::SystemClock)
+    }
+
     #[tokio::test]
-    async fn keys_of_a_subject_share_a_hash_tag_and_expire() {
-        let store = RedisTokenStore::connect_with_namespace(&redis_url(), "simplejwt-keys")
+    async fn keys_of_a_subject_share_a_hash_tag_and_outlive_the_leeway() {
+        let store = connect("simplejwt-keys").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let exp = now() + 3600;
+        let leeway = Duration::from_secs(120);
+        let token = RecordedToken::new("j1", &subject, exp).with_leeway(leeway);
+        store.record(token.clone()).await.unwrap();
+        let mut connection = store.connection.clone();
+        let keep_until = (exp + 120 + CLOCK_SKEW_MARGIN.as_secs()) as i64;
+        for key in ["t:j1", "fam:j1", "families"] {
+            let expire_time: i64 = redis::cmd("EXPIRETIME")
+                .arg(format!("simplejwt-keys:{{{subject}}}:{key}"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(
+                expire_time, keep_until,
+                "{key} is kept until exp + leeway + the clock-skew margin"
+            );
+        }
+        // Logged out just past exp + margin (but within the leeway): still refused.
+        assert_eq!(
+            store.blacklist(token.clone()).await.unwrap(),
+            BlacklistOutcome::Blacklisted
+        );
+        store
+            .purge_expired(exp + CLOCK_SKEW_MARGIN.as_secs() + 60)
             .await
             .unwrap();
+        assert_eq!(
+            store.state(&subject, "j1").await.unwrap(),
+            TokenState::Blacklisted
+        );
+    }
+
+    #[tokio::test]
+    async fn a_key_is_never_written_already_expired() {
+        let store = connect("simplejwt-keys").await;
         let subject = format!("user-{}", rand::random::<u32>());
-        let exp = crate::clock::Clock::now(&crate::clock::SystemClock) + 3600;
+        // Redis's clock ahead of ours by more than the margin: keep-until is in its past.
+        let exp = now() - CLOCK_SKEW_MARGIN.as_secs() - 10;
         store
             .record(RecordedToken::new("j1", &subject, exp))
             .await
             .unwrap();
-        let mut connection = store.connection.clone();
-        let key = format!("simplejwt-keys:{{{subject}}}:t:j1");
-        let ttl: i64 = connection.ttl(&key).await.unwrap();
-        assert!(
-            (3500..=3600).contains(&ttl),
-            "the record expires with the token: ttl {ttl}"
+        assert_eq!(
+            store.state(&subject, "j1").await.unwrap(),
+            TokenState::Active
         );
-        let expire_time: i64 = redis::cmd("EXPIRETIME")
-            .arg(format!("simplejwt-keys:{{{subject}}}:all"))
-            .query_async(&mut connection)
+        let ttl: i64 = store
+            .connection
+            .clone()
+            .ttl(format!("simplejwt-keys:{{{subject}}}:t:j1"))
             .await
             .unwrap();
-        assert_eq!(
-            expire_time, exp as i64,
-            "the subject index lives as long as its longest token"
+        assert!(ttl > 0, "ttl {ttl}");
+    }
+
+    /// All keys of a subject and their contents.
+    async fn dump(store: &RedisTokenStore, subject: &str) -> Vec<(String, Vec<String>)> {
+        let mut connection = store.connection.clone();
+        let mut keys: Vec<String> = connection
+            .keys(format!("{}*", store.prefix(subject)))
+            .await
+            .unwrap();
+        keys.sort();
+        let mut dump = Vec::new();
+        for key in keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(&key)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            let values: Vec<String> = match kind.as_str() {
+                "hash" => {
+                    let mut fields: Vec<(String, String)> = connection.hgetall(&key).await.unwrap();
+                    fields.sort();
+                    fields
+                        .into_iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect()
+                }
+                "set" => {
+                    let mut members: Vec<String> = connection.smembers(&key).await.unwrap();
+                    members.sort();
+                    members
+                }
+                _ => vec![connection.get(&key).await.unwrap()],
+            };
+            dump.push((key, values));
+        }
+        dump
+    }
+
+    /// Scripted failures: every script validates before its first write.
+    #[tokio::test]
+    async fn a_failed_rotation_leaves_no_partial_record() {
+        let store = connect("simplejwt-partial").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let prefix = store.prefix(&subject);
+        let mut connection = store.connection.clone();
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::new(now()));
+        let exp = now() + 3600;
+        let rotation = |presented: &str, successor: &str| Rotation {
+            presented: RecordedToken::new(presented, &subject, exp),
+            successor: RecordedToken::new(successor, &subject, exp),
+            sealed_successor: Some("sealed".into()),
+            rules: crate::store::RotationRules {
+                reuse_grace: Duration::from_secs(10),
+                ..Default::default()
+            },
+        };
+
+        // A used record without its rotation time.
+        let _: () = connection
+            .hset_multiple(
+                format!("{prefix}t:used"),
+                &[("family", "used"), ("state", "used")],
+            )
+            .await
+            .unwrap();
+        // An active record whose family field is gone.
+        let _: () = connection
+            .hset(format!("{prefix}t:orphan"), "state", "active")
+            .await
+            .unwrap();
+        // An active record whose successor jti is already taken.
+        store
+            .record(RecordedToken::new("taken", &subject, exp))
+            .await
+            .unwrap();
+        store
+            .record(RecordedToken::new("active", &subject, exp))
+            .await
+            .unwrap();
+        let before = dump(&store, &subject).await;
+        for (presented, successor) in [("used", "s1"), ("orphan", "s2"), ("active", "taken")] {
+            let error = store
+                .rotate(rotation(presented, successor), clock.clone())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, StoreError::Corrupt(_) | StoreError::Unavailable(_)),
+                "{error:?}"
+            );
+            assert_eq!(
+                dump(&store, &subject).await,
+                before,
+                "the failed rotation of {presented} wrote nothing"
+            );
+        }
+        // A numeric argument that is not a number fails before any write too.
+        let reply: Result<Vec<Value>, _> = ROTATE
+            .key(format!("{prefix}t:active"))
+            .key(format!("{prefix}t:s3"))
+            .key(format!("{prefix}families"))
+            .key(format!("{prefix}s:active"))
+            .arg("active")
+            .arg("s3")
+            .arg("sealed")
+            .arg(exp)
+            .arg("not a number")
+            .arg(exp)
+            .arg(exp)
+            .arg(now())
+            .arg(10)
+            .arg("1")
+            .arg("1")
+            .arg("1")
+            .arg(&prefix)
+            .invoke_async(&mut connection)
+            .await;
+        assert!(reply.is_err());
+        assert_eq!(dump(&store, &subject).await, before);
+    }
+
+    /// What Redis holds after a rotation with a grace window, and after it: no
+    /// value refreshes as a token, and the sealed successor expires with the window.
+    #[tokio::test]
+    async fn nothing_stored_is_a_usable_token() {
+        let store = connect("simplejwt-at-rest").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let clock = crate::clock::ManualClock::new(now());
+        let shared: SharedClock = Arc::new(clock.clone());
+        let exp = now() + 3600;
+        let first = RecordedToken::new(format!("{:032x}", rand::random::<u128>()), &subject, exp);
+        let second = RecordedToken::new(format!("{:032x}", rand::random::<u128>()), &subject, exp);
+        store.record(first.clone()).await.unwrap();
+        let (presented_token, successor_token) = ("first.raw.token", "second.raw.token");
+        let sealed =
+            crate::store::seal::seal(presented_token, &first.jti, successor_token).unwrap();
+        let rules = crate::store::RotationRules {
+            reuse_grace: Duration::from_secs(10),
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: first.clone(),
+                    successor: second.clone(),
+                    sealed_successor: Some(sealed),
+                    rules,
+                },
+                shared,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Rotated);
+        let stored = dump(&store, &subject).await;
+        for (key, values) in &stored {
+            for value in values {
+                assert!(
+                    !value.contains(successor_token) && !value.contains(presented_token),
+                    "{key} holds a token in clear: {value}"
+                );
+            }
+        }
+        let ttl: i64 = store
+            .connection
+            .clone()
+            .ttl(format!("{}s:{}", store.prefix(&subject), first.jti))
+            .await
+            .unwrap();
+        assert!(
+            (1..=10).contains(&ttl),
+            "the sealed successor lives only as long as the window: ttl {ttl}"
         );
     }
 

@@ -1,27 +1,43 @@
--- Records a token, or blacklists one. KEYS: token, subject index.
--- ARGV: jti, exp, key prefix, mode ('record' or 'blacklist').
--- Returns 1 when the token changed state, 0 when it was already blacklisted or used.
-local token, index = KEYS[1], KEYS[2]
-local jti, exp, prefix, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-
-local function keep_until(key, expires)
-  if redis.call('EXPIRETIME', key) < expires then redis.call('EXPIREAT', key, expires) end
+-- Records a token (a new family), or logs one out (blacklists it and revokes
+-- its family). Everything is read and validated before the first write.
+-- KEYS: token, the subject's family index.
+-- ARGV: jti, exp, keep-until, key prefix, mode ('record' or 'blacklist').
+-- Returns 1 when the token changed state, 0 when it was already blacklisted, used or revoked.
+local token, families = KEYS[1], KEYS[2]
+local jti, exp, keep, prefix, mode = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+if not (exp and keep) then return redis.error_reply('ERR record: a numeric argument is not a number') end
+local redis_now = tonumber(redis.call('TIME')[1])
+local function expiry(until_)
+  if until_ < redis_now + 60 then return redis_now + 60 end
+  return until_
+end
+local function keep_until(key, until_)
+  if redis.call('EXPIRETIME', key) < until_ then redis.call('EXPIREAT', key, expiry(until_)) end
 end
 
-local state = redis.call('HGET', token, 'state')
+local record = redis.call('HMGET', token, 'state', 'family')
+local state, family = record[1], record[2]
 if not state then
-  redis.call('HSET', token, 'family', jti, 'state', 'active', 'expires_at', exp)
-  redis.call('EXPIREAT', token, exp)
-  local family_key = prefix .. 'f:' .. jti
-  redis.call('SADD', family_key, jti)
-  keep_until(family_key, exp)
-  redis.call('SADD', index, jti)
-  keep_until(index, exp)
-  state = 'active'
-  if mode == 'record' then return 1 end
-end
-if mode == 'blacklist' and state == 'active' then
-  redis.call('HSET', token, 'state', 'blacklisted')
+  local token_state = mode == 'record' and 'active' or 'blacklisted'
+  redis.call('HSET', token, 'family', jti, 'state', token_state, 'expires_at', exp, 'keep_until', keep)
+  redis.call('EXPIREAT', token, expiry(keep))
+  if mode == 'record' then
+    local family_key = prefix .. 'fam:' .. jti
+    redis.call('HSET', family_key, 'revoked', '0', 'keep_until', keep)
+    keep_until(family_key, keep)
+    redis.call('SADD', families, jti)
+    keep_until(families, keep)
+  end
   return 1
 end
-return 0
+if mode ~= 'blacklist' then return 0 end
+if not family then return redis.error_reply('ERR corrupt: token ' .. jti .. ' has no family') end
+local family_key = prefix .. 'fam:' .. family
+if state ~= 'active' or redis.call('HGET', family_key, 'revoked') == '1' then return 0 end
+redis.call('HSET', token, 'state', 'blacklisted')
+redis.call('HSET', family_key, 'revoked', '1')
+redis.call('HSETNX', family_key, 'keep_until', keep)
+keep_until(family_key, keep)
+redis.call('SADD', families, family)
+keep_until(families, keep)
+return 1

@@ -1,56 +1,91 @@
--- One atomic rotation. KEYS: presented token, successor token, subject index.
--- ARGV: presented jti, successor jti, successor token, presented exp, successor exp,
+-- One atomic rotation. Everything is read and validated before the first
+-- write, so a failure (a corrupt record, a bad argument) leaves no partial state.
+-- KEYS: presented token, successor token, the subject's family index,
+--       the presented token's sealed successor.
+-- ARGV: presented jti, successor jti, sealed successor ('' for none),
+--       presented exp, presented keep-until, successor exp, successor keep-until,
 --       now, grace seconds, revoke family (0/1), blacklist after rotation (0/1),
 --       accept unrecorded (0/1), key prefix of the subject ("simplejwt:{subject}:").
-local presented, successor, index = KEYS[1], KEYS[2], KEYS[3]
-local presented_jti, successor_jti, successor_token = ARGV[1], ARGV[2], ARGV[3]
-local presented_exp, successor_exp = tonumber(ARGV[4]), tonumber(ARGV[5])
-local now, grace = tonumber(ARGV[6]), tonumber(ARGV[7])
-local revoke_family, blacklist_after, accept_unrecorded = ARGV[8] == '1', ARGV[9] == '1', ARGV[10] == '1'
-local prefix = ARGV[11]
+local presented, successor, families, sealed_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local presented_jti, successor_jti, sealed = ARGV[1], ARGV[2], ARGV[3]
+local presented_exp, presented_keep = tonumber(ARGV[4]), tonumber(ARGV[5])
+local successor_exp, successor_keep = tonumber(ARGV[6]), tonumber(ARGV[7])
+local now, grace = tonumber(ARGV[8]), tonumber(ARGV[9])
+local revoke_family, blacklist_after, accept_unrecorded = ARGV[10] == '1', ARGV[11] == '1', ARGV[12] == '1'
+local prefix = ARGV[13]
 
-local function keep_until(key, exp)
-  if redis.call('EXPIRETIME', key) < exp then redis.call('EXPIREAT', key, exp) end
+if not (presented_exp and presented_keep and successor_exp and successor_keep and now and grace) then
+  return redis.error_reply('ERR rotate: a numeric argument is not a number')
+end
+-- A key is never given an expiry in Redis's past (it would vanish at once).
+local redis_now = tonumber(redis.call('TIME')[1])
+local function expiry(keep)
+  if keep < redis_now + 60 then return redis_now + 60 end
+  return keep
+end
+local function keep_until(key, keep)
+  if redis.call('EXPIRETIME', key) < keep then redis.call('EXPIREAT', key, expiry(keep)) end
 end
 
-local function remember(key, jti, family, exp, state)
-  redis.call('HSET', key, 'family', family, 'state', state, 'expires_at', exp)
-  redis.call('EXPIREAT', key, exp)
-  local family_key = prefix .. 'f:' .. family
-  redis.call('SADD', family_key, jti)
-  keep_until(family_key, exp)
-  redis.call('SADD', index, jti)
-  keep_until(index, exp)
-end
-
-local state = redis.call('HGET', presented, 'state')
-if not state then
-  if not accept_unrecorded then return {'refused', 'unrecorded'} end
-  remember(presented, presented_jti, presented_jti, presented_exp, 'active')
-  state = 'active'
-end
-if state == 'blacklisted' then return {'refused', 'blacklisted'} end
-local family = redis.call('HGET', presented, 'family')
-if state == 'used' then
-  local age = now - tonumber(redis.call('HGET', presented, 'rotated_at'))
-  if age < 0 then age = 0 end
-  if age < grace then return {'replayed', redis.call('HGET', presented, 'successor')} end
-  redis.call('HSET', presented, 'state', 'blacklisted')
-  local revoked = 0
-  if revoke_family then
-    for _, jti in ipairs(redis.call('SMEMBERS', prefix .. 'f:' .. family)) do
-      local key = prefix .. 't:' .. jti
-      local member_state = redis.call('HGET', key, 'state')
-      if member_state and member_state ~= 'blacklisted' then
-        redis.call('HSET', key, 'state', 'blacklisted')
-        revoked = revoked + 1
-      end
-    end
+local record = redis.call('HMGET', presented, 'state', 'family', 'rotated_at')
+local state, family, rotated_at = record[1], record[2], tonumber(record[3])
+if state then
+  if state ~= 'active' and state ~= 'used' and state ~= 'blacklisted' then
+    return redis.error_reply('ERR corrupt: token ' .. presented_jti .. ' has state ' .. tostring(state))
   end
-  return {'reused', family, tostring(revoked)}
+  if not family then
+    return redis.error_reply('ERR corrupt: token ' .. presented_jti .. ' has no family')
+  end
+  if state == 'used' and not rotated_at then
+    return redis.error_reply('ERR corrupt: token ' .. presented_jti .. ' is used without its rotation')
+  end
+else
+  if not accept_unrecorded then return {'refused', 'unrecorded'} end
+  family = presented_jti
 end
+local family_key = prefix .. 'fam:' .. family
+local family_revoked = redis.call('HGET', family_key, 'revoked') == '1'
+
+if state and family_revoked then return {'refused', 'blacklisted'} end
+if state == 'blacklisted' then return {'refused', 'blacklisted'} end
+if state == 'used' then
+  local age = now - rotated_at
+  if age < 0 then age = 0 end
+  if age < grace then
+    local kept = redis.call('GET', sealed_key)
+    if kept then return {'replayed', kept} end
+    return {'refused', 'blacklisted'}
+  end
+  redis.call('HSET', presented, 'state', 'blacklisted')
+  redis.call('DEL', sealed_key)
+  if revoke_family then
+    redis.call('HSET', family_key, 'revoked', '1')
+    redis.call('HSETNX', family_key, 'keep_until', presented_keep)
+    keep_until(family_key, presented_keep)
+    redis.call('SADD', families, family)
+    keep_until(families, presented_keep)
+  end
+  return {'reused', family, revoke_family and '1' or '0'}
+end
+if redis.call('EXISTS', successor) == 1 then
+  return redis.error_reply('ERR rotate: the successor ' .. successor_jti .. ' is already recorded')
+end
+
+-- Validated: write.
+local function remember(key, exp, keep, token_state)
+  redis.call('HSET', key, 'family', family, 'state', token_state, 'expires_at', exp, 'keep_until', keep)
+  redis.call('EXPIREAT', key, expiry(keep))
+end
+if not state then remember(presented, presented_exp, presented_keep, 'active') end
 if blacklist_after then
-  redis.call('HSET', presented, 'state', 'used', 'successor', successor_token, 'rotated_at', now)
+  redis.call('HSET', presented, 'state', 'used', 'rotated_at', now)
+  if sealed ~= '' and grace > 0 then redis.call('SET', sealed_key, sealed, 'EX', grace) end
 end
-remember(successor, successor_jti, family, successor_exp, 'active')
+remember(successor, successor_exp, successor_keep, 'active')
+redis.call('HSETNX', family_key, 'revoked', '0')
+local family_keep = math.max(successor_keep, presented_keep, tonumber(redis.call('HGET', family_key, 'keep_until')) or 0)
+redis.call('HSET', family_key, 'keep_until', family_keep)
+keep_until(family_key, family_keep)
+redis.call('SADD', families, family)
+keep_until(families, family_keep)
 return {'rotated'}
