@@ -27,6 +27,9 @@
 //! ```
 
 mod authenticator;
+mod block_pool;
+mod hash_shape;
+mod login_limit;
 mod password;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -36,6 +39,7 @@ mod subject_cache;
 mod users;
 
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
+pub use login_limit::LoginLimit;
 pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;

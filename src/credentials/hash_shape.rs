@@ -1,0 +1,201 @@
+//! What verifying a stored password hash costs, and a dummy of the same cost.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use argon2::password_hash::PasswordHash;
+use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
+
+use super::block_pool::BlockPool;
+use super::password::DjangoHash;
+use crate::lock::lock;
+
+/// How many distinct shapes the tracker remembers; a user table holds a
+/// handful (the current argon2 parameters, older ones, Django's iteration
+/// counts), and a hostile table cannot grow the tracker past this.
+const MAX_TRACKED_SHAPES: usize = 16;
+
+/// Fixed inputs of dummy verifications: their output is thrown away.
+const DUMMY_SALT: &[u8] = b"tower-simplejwt timing equalizer";
+
+/// The algorithm and parameters of a stored hash: everything that decides
+/// how long verifying it takes and how much memory it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HashShape {
+    /// An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$…`).
+    Argon2 {
+        algorithm: Argon2Algorithm,
+        version: Version,
+        params: Params,
+        output_len: usize,
+    },
+    /// Django's `pbkdf2_sha256$<iterations>$…`.
+    Pbkdf2Sha256 { iterations: u32 },
+}
+
+impl HashShape {
+    /// The shape of `stored`, or `None` when it cannot be verified at all.
+    pub(crate) fn of(stored: &str) -> Option<HashShape> {
+        if stored.starts_with("pbkdf2_sha256$") {
+            let parsed = DjangoHash::parse(stored)?;
+            return Some(HashShape::Pbkdf2Sha256 {
+                iterations: parsed.iterations,
+            });
+        }
+        let parsed = PasswordHash::new(stored).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        Some(HashShape::Argon2 {
+            algorithm: Argon2Algorithm::try_from(parsed.algorithm).ok()?,
+            version: parsed
+                .version
+                .map_or(Ok(Version::default()), Version::try_from)
+                .ok()?,
+            params: cost_params(&params)?,
+            output_len: parsed.hash.map(|output| output.len())?,
+        })
+    }
+
+    /// The shape of new hashes made with `params`.
+    pub(crate) fn argon2id(params: &Params) -> HashShape {
+        HashShape::Argon2 {
+            algorithm: Argon2Algorithm::Argon2id,
+            version: Version::V0x13,
+            params: cost_params(params).unwrap_or_else(|| params.clone()),
+            output_len: params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN),
+        }
+    }
+
+    /// The memory one verification of this shape holds, in KiB (pbkdf2
+    /// holds next to none).
+    pub(crate) fn memory_kib(&self) -> u32 {
+        match self {
+            HashShape::Argon2 { params, .. } => params.m_cost(),
+            HashShape::Pbkdf2Sha256 { .. } => 0,
+        }
+    }
+
+    /// Does the work of verifying `password` against a hash of this shape,
+    /// and throws the result away.
+    pub(crate) fn run_dummy(&self, password: &str, pool: &BlockPool) {
+        match self {
+            HashShape::Argon2 {
+                algorithm,
+                version,
+                params,
+                output_len,
+            } => {
+                let mut output = vec![0u8; *output_len];
+                let mut memory = pool.take(params.block_count());
+                let argon2 = Argon2::new(*algorithm, *version, params.clone());
+                let _ = argon2.hash_password_into_with_memory(
+                    password.as_bytes(),
+                    DUMMY_SALT,
+                    &mut output,
+                    &mut memory[..],
+                );
+                pool.give_back(memory);
+            }
+            HashShape::Pbkdf2Sha256 { iterations } => {
+                let mut output = [0u8; 32];
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+                    password.as_bytes(),
+                    DUMMY_SALT,
+                    *iterations,
+                    &mut output,
+                );
+            }
+        }
+    }
+}
+
+/// The parameters that decide argon2's cost (memory, passes, lanes), so
+/// that a stored hash and the hasher's settings compare equal.
+fn cost_params(params: &Params) -> Option<Params> {
+    Params::new(params.m_cost(), params.t_cost(), params.p_cost(), None).ok()
+}
+
+/// The shortest time each shape's verification has taken: the best
+/// estimate of its own cost (longer runs were slowed by something else).
+#[derive(Debug, Default)]
+pub(crate) struct ShapeCosts {
+    shortest: Mutex<Vec<(HashShape, Duration)>>,
+}
+
+impl ShapeCosts {
+    /// Remembers that verifying `shape` took `elapsed`.
+    pub(crate) fn record(&self, shape: &HashShape, elapsed: Duration) {
+        let mut shortest = lock(&self.shortest);
+        if let Some((_, fastest)) = shortest.iter_mut().find(|(known, _)| known == shape) {
+            *fastest = (*fastest).min(elapsed);
+        } else if shortest.len() < MAX_TRACKED_SHAPES {
+            shortest.push((shape.clone(), elapsed));
+        }
+    }
+
+    /// The shape whose verification costs the most, if any was recorded.
+    pub(crate) fn slowest(&self) -> Option<HashShape> {
+        lock(&self.shortest)
+            .iter()
+            .max_by_key(|(_, fastest)| *fastest)
+            .map(|(shape, _)| shape.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DJANGO_HASH: &str =
+        "pbkdf2_sha256$1000$tSf3kyvAaWHUi0Rw2bVm0d$Wp17OTmLyqhvk3xiOEpEL5jrZUdo/AWI5gvNyp7S7mc=";
+
+    #[test]
+    fn shapes_of_stored_hashes() {
+        assert_eq!(
+            HashShape::of(DJANGO_HASH),
+            Some(HashShape::Pbkdf2Sha256 { iterations: 1000 })
+        );
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let stored = crate::credentials::PasswordHasher::argon2id(1024, 1, 1)
+            .unwrap()
+            .hash("pw")
+            .unwrap();
+        let shape = HashShape::of(&stored).unwrap();
+        assert_eq!(shape, HashShape::argon2id(&params));
+        assert_eq!(shape.memory_kib(), 1024);
+        for unusable in ["", "md5$x", "pbkdf2_sha256$0$s$AAAA", "$argon2id$garbage"] {
+            assert_eq!(HashShape::of(unusable), None, "{unusable}");
+        }
+    }
+
+    #[test]
+    fn the_slowest_shape_is_the_one_whose_fastest_run_is_longest() {
+        let costs = ShapeCosts::default();
+        assert_eq!(costs.slowest(), None);
+        let argon2 = HashShape::argon2id(&Params::default());
+        let pbkdf2 = HashShape::Pbkdf2Sha256 {
+            iterations: 1_000_000,
+        };
+        costs.record(&argon2, Duration::from_millis(30));
+        assert_eq!(costs.slowest(), Some(argon2.clone()));
+        costs.record(&pbkdf2, Duration::from_millis(300));
+        assert_eq!(costs.slowest(), Some(pbkdf2.clone()));
+        // One argon2 run slowed down by load does not make argon2 the slowest:
+        // pbkdf2's own cost is what its fastest run took.
+        costs.record(&argon2, Duration::from_millis(900));
+        assert_eq!(costs.slowest(), Some(pbkdf2.clone()));
+        costs.record(&pbkdf2, Duration::from_millis(20));
+        assert_eq!(costs.slowest(), Some(argon2));
+    }
+
+    #[test]
+    fn a_hostile_table_cannot_grow_the_tracker() {
+        let costs = ShapeCosts::default();
+        for iterations in 1..=1000 {
+            costs.record(
+                &HashShape::Pbkdf2Sha256 { iterations },
+                Duration::from_nanos(u64::from(iterations)),
+            );
+        }
+        assert_eq!(lock(&costs.shortest).len(), MAX_TRACKED_SHAPES);
+    }
+}
