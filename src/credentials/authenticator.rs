@@ -202,7 +202,12 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
             let hasher = self.hasher.clone();
             let password = password.to_owned();
             let stored = user.as_ref().map(|user| user.password_hash.clone());
-            let cost_kib = hasher.check_memory_kib(stored.as_deref());
+            // The dummy is chosen now, so that the memory reserved is its own.
+            let dummy = stored.is_none().then(|| hasher.dummy_shape());
+            let cost_kib = match &stored {
+                Some(stored) => hasher.check_memory_kib(Some(stored)),
+                None => hasher.memory_kib_of(dummy.as_ref()),
+            };
             let permit = self
                 .limit
                 .room_for(admission, cost_kib)
@@ -213,12 +218,13 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
                 // Held until the hash is computed, even if the login was
                 // cancelled meanwhile: the memory is in use until then.
                 let _permit = permit;
-                match stored {
-                    Some(stored) => hasher.verify_with(&password, &stored, &memory),
-                    None => {
-                        hasher.verify_dummy_with(&password, &memory);
+                match (stored, dummy) {
+                    (Some(stored), _) => hasher.verify_with(&password, &stored, &memory),
+                    (None, Some(dummy)) => {
+                        hasher.verify_dummy_with(&password, &dummy, &memory);
                         false
                     }
+                    (None, None) => false,
                 }
             })
             .await

@@ -9,7 +9,7 @@ use base64::Engine;
 use subtle::ConstantTimeEq;
 
 use super::block_pool::BlockPool;
-use super::hash_shape::{HashShape, ShapeCosts};
+use super::hash_shape::{argon2_into, pbkdf2_sha256, HashShape, ShapeCosts};
 
 /// Django's `pbkdf2_sha256` iteration counts go up to 1 000 000 (Django 5.2);
 /// anything far above is refused rather than run, so a hostile row cannot
@@ -136,19 +136,19 @@ impl PasswordHasher {
     /// hasher.verify_dummy("guess");
     /// ```
     pub fn verify_dummy(&self, password: &str) {
-        self.verify_dummy_with(password, &BlockPool::new(0));
+        self.verify_dummy_with(password, &self.dummy_shape(), &BlockPool::new(0));
     }
 
-    /// [`verify_dummy`](Self::verify_dummy), with argon2's memory from `pool`.
-    pub(crate) fn verify_dummy_with(&self, password: &str, pool: &BlockPool) {
-        let shape = self.dummy_shape();
+    /// [`verify_dummy`](Self::verify_dummy) of a `shape` chosen earlier
+    /// (its memory was reserved for it), with argon2's memory from `pool`.
+    pub(crate) fn verify_dummy_with(&self, password: &str, shape: &HashShape, pool: &BlockPool) {
         let started = Instant::now();
         shape.run_dummy(password, pool);
-        self.costs.record(&shape, started.elapsed());
+        self.costs.record(shape, started.elapsed());
     }
 
     /// What [`verify_dummy`](Self::verify_dummy) runs now.
-    fn dummy_shape(&self) -> HashShape {
+    pub(crate) fn dummy_shape(&self) -> HashShape {
         self.costs
             .slowest()
             .unwrap_or_else(|| HashShape::argon2id(&self.params))
@@ -175,8 +175,13 @@ impl PasswordHasher {
             Some(stored) => HashShape::of(stored),
             None => Some(self.dummy_shape()),
         };
-        checked
-            .map_or(0, |shape| shape.memory_kib())
+        self.memory_kib_of(checked.as_ref())
+    }
+
+    /// The memory a check of `shape` is charged: its own, at least the hasher's.
+    pub(crate) fn memory_kib_of(&self, shape: Option<&HashShape>) -> u32 {
+        shape
+            .map_or(0, HashShape::memory_kib)
             .max(self.params.m_cost())
     }
 }
@@ -210,14 +215,8 @@ fn argon2_matches(password: &str, stored: &PasswordHash<'_>, pool: &BlockPool) -
         return false;
     };
     let mut output = vec![0u8; expected.len()];
-    let mut memory = pool.take(params.block_count());
-    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
-        password.as_bytes(),
-        salt,
-        &mut output,
-        &mut memory[..],
-    );
-    pool.give_back(memory);
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = argon2_into(&argon2, password.as_bytes(), salt, &mut output, pool);
     computed.is_ok() && bool::from(output.ct_eq(expected.as_bytes()))
 }
 
@@ -266,14 +265,9 @@ impl<'a> DjangoHash<'a> {
 
     /// Whether `password` derives this hash (compared in constant time).
     pub fn matches(&self, password: &str) -> bool {
-        let mut derived = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-            password.as_bytes(),
-            self.salt.as_bytes(),
-            self.iterations,
-            &mut derived,
-        );
-        derived.ct_eq(&self.hash).into()
+        pbkdf2_sha256(password.as_bytes(), self.salt.as_bytes(), self.iterations)
+            .ct_eq(&self.hash)
+            .into()
     }
 }
 
