@@ -1,7 +1,7 @@
 //! What verifying a stored password hash costs, and a dummy of the same cost.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
@@ -14,6 +14,14 @@ use crate::lock::lock;
 /// handful (the current argon2 parameters, older ones, Django's iteration
 /// counts), and a hostile table cannot grow the tracker past this.
 const MAX_TRACKED_SHAPES: usize = 16;
+
+/// pbkdf2 iterations timed to learn what one costs, when no stored pbkdf2
+/// hash has been verified.
+const CALIBRATION_ITERATIONS: u32 = 10_000;
+
+/// The most pbkdf2 iterations a padding runs (Django's hashes go up to a
+/// million; a padding beyond ten times that is a measurement gone wrong).
+const MAX_PADDING_ITERATIONS: u32 = 10_000_000;
 
 /// Fixed inputs of dummy verifications: their output is thrown away.
 const DUMMY_SALT: &[u8] = b"tower-simplejwt timing equalizer";
@@ -150,6 +158,57 @@ impl ShapeCosts {
         }
     }
 
+    /// The pbkdf2 iterations that cost, by the recorded times, what a
+    /// verification of `shape` costs less than one of the slowest shape: 0
+    /// when `shape` is the slowest or was never recorded. The time of one
+    /// iteration is measured once (10 000 iterations) if no pbkdf2 shape
+    /// has been recorded.
+    pub(crate) fn padding_for(&self, shape: &HashShape) -> u32 {
+        let (gap, per_iteration) = {
+            let shortest = lock(&self.shortest);
+            let Some(own) = shortest.iter().find(|(known, _)| known == shape) else {
+                return 0;
+            };
+            let Some(longest) = shortest.iter().map(|(_, fastest)| *fastest).max() else {
+                return 0;
+            };
+            let per_iteration = shortest
+                .iter()
+                .filter_map(|(known, fastest)| match known {
+                    HashShape::Pbkdf2Sha256 { iterations } => {
+                        Some(fastest.as_secs_f64() / f64::from(*iterations))
+                    }
+                    HashShape::Argon2 { .. } => None,
+                })
+                .min_by(f64::total_cmp);
+            (longest.saturating_sub(own.1), per_iteration)
+        };
+        if gap.is_zero() {
+            return 0;
+        }
+        let per_iteration = match per_iteration {
+            Some(per_iteration) => per_iteration,
+            None => self.calibrate_pbkdf2(),
+        };
+        if per_iteration <= 0.0 {
+            return 0;
+        }
+        // `as` saturates: a gap of hours would be capped, never wrap.
+        ((gap.as_secs_f64() / per_iteration) as u32).min(MAX_PADDING_ITERATIONS)
+    }
+
+    /// Times 10 000 pbkdf2 iterations and records them: the seconds per iteration.
+    fn calibrate_pbkdf2(&self) -> f64 {
+        let shape = HashShape::Pbkdf2Sha256 {
+            iterations: CALIBRATION_ITERATIONS,
+        };
+        let started = Instant::now();
+        pbkdf2_sha256(b"", DUMMY_SALT, CALIBRATION_ITERATIONS);
+        let elapsed = started.elapsed();
+        self.record(&shape, elapsed);
+        elapsed.as_secs_f64() / f64::from(CALIBRATION_ITERATIONS)
+    }
+
     /// The shape whose verification costs the most, if any was recorded.
     pub(crate) fn slowest(&self) -> Option<HashShape> {
         lock(&self.shortest)
@@ -203,6 +262,47 @@ mod tests {
         assert_eq!(costs.slowest(), Some(pbkdf2.clone()));
         costs.record(&pbkdf2, Duration::from_millis(20));
         assert_eq!(costs.slowest(), Some(argon2));
+    }
+
+    #[test]
+    fn cheaper_shapes_are_padded_up_to_the_slowest() {
+        let costs = ShapeCosts::default();
+        let argon2 = HashShape::argon2id(&Params::default());
+        let pbkdf2 = HashShape::Pbkdf2Sha256 {
+            iterations: 1_000_000,
+        };
+        assert_eq!(costs.padding_for(&argon2), 0, "never recorded");
+        costs.record(&argon2, Duration::from_millis(40));
+        costs.record(&pbkdf2, Duration::from_millis(300));
+        // 260 ms at 0.3 µs per iteration.
+        assert_eq!(costs.padding_for(&argon2), 866_666);
+        assert_eq!(costs.padding_for(&pbkdf2), 0, "the slowest is not padded");
+        // Once argon2 is the slowest, pbkdf2 is padded by its own iterations' time.
+        costs.record(&argon2, Duration::from_millis(30));
+        costs.record(
+            &HashShape::argon2id(&Params::new(65536, 3, 1, None).unwrap()),
+            Duration::from_millis(600),
+        );
+        assert_eq!(costs.padding_for(&pbkdf2), 1_000_000);
+    }
+
+    #[test]
+    fn without_a_pbkdf2_shape_one_iteration_is_timed_once() {
+        let costs = ShapeCosts::default();
+        let cheap = HashShape::argon2id(&Params::new(8, 1, 1, None).unwrap());
+        costs.record(&cheap, Duration::ZERO);
+        costs.record(
+            &HashShape::argon2id(&Params::default()),
+            Duration::from_secs(1),
+        );
+        assert!(costs.padding_for(&cheap) > 0);
+        assert!(
+            lock(&costs.shortest).iter().any(|(shape, _)| *shape
+                == HashShape::Pbkdf2Sha256 {
+                    iterations: CALIBRATION_ITERATIONS
+                }),
+            "the calibration is recorded and not run again"
+        );
     }
 
     #[test]

@@ -105,7 +105,10 @@ impl PasswordHasher {
     /// Anything unparsable is a mismatch.
     ///
     /// The time the verification took is remembered for
-    /// [`verify_dummy`](Self::verify_dummy).
+    /// [`verify_dummy`](Self::verify_dummy). A mismatch against a hash
+    /// cheaper than the slowest kind verified so far is followed by pbkdf2
+    /// iterations worth the difference, so every wrong password, and every
+    /// unknown username, costs the same.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         self.verify_with(password, stored, &BlockPool::new(0))
     }
@@ -118,6 +121,14 @@ impl PasswordHasher {
         let started = Instant::now();
         let matches = verify_shaped(password, stored, pool);
         self.costs.record(&shape, started.elapsed());
+        if !matches {
+            // A wrong password costs what the slowest stored hash costs,
+            // as an unknown username does.
+            let padding = self.costs.padding_for(&shape);
+            if padding > 0 {
+                pbkdf2_sha256(password.as_bytes(), b"tower-simplejwt padding", padding);
+            }
+        }
         matches
     }
 
