@@ -109,8 +109,9 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
 /// a flood of logins, with or without real usernames, cannot exhaust
 /// memory. An unknown username costs one verification of
 /// the slowest kind of hash the store has returned (see
-/// [`PasswordHasher::verify_dummy`]), so response times do not reveal which
-/// usernames exist.
+/// [`PasswordHasher::verify_dummy`]), and a wrong password against a
+/// cheaper hash is padded up to it (see [`PasswordHasher::verify`]), so
+/// response times do not reveal which usernames exist.
 ///
 /// # Examples
 ///
