@@ -130,6 +130,10 @@ pub enum ApiError {
     /// The token store cannot answer: `503` with `Retry-After: 1`.
     #[error("Token store unavailable, try again later.")]
     StoreUnavailable,
+    /// The user database cannot answer, or every password check is busy
+    /// (the login limit is saturated): `503` with `Retry-After: 1`.
+    #[error("Service temporarily unavailable, try again later.")]
+    ServiceUnavailable,
     /// A failure of the server itself (for example a signing key that cannot sign).
     #[error("A server error occurred.")]
     Internal,
@@ -143,8 +147,16 @@ impl From<TokenError> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
-        tracing::error!(%error, "token store failed");
-        ApiError::StoreUnavailable
+        match error {
+            crate::store::StoreError::Overloaded(_) => {
+                tracing::warn!(%error, "request refused");
+                ApiError::ServiceUnavailable
+            }
+            error => {
+                tracing::error!(%error, "token store failed");
+                ApiError::StoreUnavailable
+            }
+        }
     }
 }
 
@@ -191,7 +203,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StoreUnavailable | ApiError::ServiceUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -235,6 +249,9 @@ impl ApiError {
             }
             ApiError::StoreUnavailable => {
                 json!({"detail": self.to_string(), "code": "store_unavailable"})
+            }
+            ApiError::ServiceUnavailable => {
+                json!({"detail": self.to_string(), "code": "service_unavailable"})
             }
             ApiError::Fields(fields) => {
                 let mut body = serde_json::Map::new();
@@ -450,6 +467,7 @@ mod tests {
             ApiError::MethodNotAllowed(Method::GET),
             ApiError::PayloadTooLarge,
             ApiError::StoreUnavailable,
+            ApiError::ServiceUnavailable,
         ];
         for error in all {
             let response = error.into_response();
@@ -476,6 +494,14 @@ mod tests {
         assert_eq!(
             body_of(ApiError::StoreUnavailable).await,
             json!({"detail":"Token store unavailable, try again later.","code":"store_unavailable"})
+        );
+        assert_eq!(
+            body_of(ApiError::ServiceUnavailable).await,
+            json!({"detail":"Service temporarily unavailable, try again later.","code":"service_unavailable"})
+        );
+        assert_eq!(
+            ApiError::ServiceUnavailable.into_response().headers()[RETRY_AFTER],
+            "1"
         );
         assert_eq!(
             body_of(ApiError::NoActiveAccount).await,

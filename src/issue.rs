@@ -4,7 +4,10 @@
 //! user; wrong credentials, an unknown or an inactive user all get the same
 //! `401 {"detail": "No active account found with the given credentials"}`,
 //! in the same time. The refresh token is recorded in the token store as the
-//! first of a new family.
+//! first of a new family. Every answer carries `Cache-Control: no-store`.
+//! Password checks run within a [`LoginLimit`](crate::credentials::LoginLimit):
+//! a login that finds it saturated gets `503 service_unavailable` with
+//! `Retry-After: 1`, never a 401.
 //!
 //! # Examples
 //!
@@ -15,7 +18,7 @@
 //! use tower_simplejwt::issue::IssueLayer;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();

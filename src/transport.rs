@@ -1,6 +1,8 @@
 //! How tokens travel besides JSON bodies: cookies, and the headers of automatic refresh.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, SET_COOKIE};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, CACHE_CONTROL, COOKIE, PRAGMA, SET_COOKIE, VARY,
+};
 
 use crate::config::{ConfigError, JwtConfig};
 
@@ -115,14 +117,59 @@ pub(crate) fn clear_token_cookies(headers: &mut HeaderMap, config: &JwtConfig) {
     );
 }
 
+/// Forbids every cache to store the response (RFC 6749 §5.1, RFC 9111
+/// §5.2.2.5), replacing whatever `Cache-Control` it had: it carries tokens.
+/// `Pragma: no-cache` is for HTTP/1.0 caches.
+pub(crate) fn forbid_storing(headers: &mut HeaderMap) {
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// Adds `names` to the response's `Vary` that it does not list yet
+/// (case-insensitively); a `Vary: *` already says everything.
+fn vary_on(headers: &mut HeaderMap, names: &[&HeaderName]) {
+    let listed: Vec<String> = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    if listed.iter().any(|name| name == "*") {
+        return;
+    }
+    let mut missing: Vec<&str> = Vec::new();
+    for name in names {
+        if !listed.iter().any(|listed| listed == name.as_str()) && !missing.contains(&name.as_str())
+        {
+            missing.push(name.as_str());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&missing.join(", ")) {
+        if !missing.is_empty() {
+            headers.append(VARY, value);
+        }
+    }
+}
+
 /// Hands tokens minted by automatic refresh to the client: cookies in cookie
-/// mode, the configured response headers otherwise.
+/// mode, the configured response headers otherwise. The app's response now
+/// carries one user's fresh tokens, so no cache may store it, whatever the
+/// app said (`public`, `max-age`), and it varies with the credentials the
+/// request carried: `auth_header`, the refresh request header, and `Cookie`
+/// in cookie mode.
 pub(crate) fn deliver(
     headers: &mut HeaderMap,
     config: &JwtConfig,
+    auth_header: &HeaderName,
     names: &RefreshHeaders,
     issued: &IssuedTokens,
 ) {
+    forbid_storing(headers);
+    match config.cookies.enabled {
+        true => vary_on(headers, &[auth_header, &names.request, &COOKIE]),
+        false => vary_on(headers, &[auth_header, &names.request]),
+    }
     if config.cookies.enabled {
         set_token_cookies(
             headers,
@@ -146,6 +193,8 @@ mod tests {
 
     use super::*;
     use crate::config::{AutoRefreshSettings, CookieSettings, ReusePolicy, SameSite};
+
+    const SECRET: &str = "transport-test-secret-of-32-bytes";
 
     #[test]
     fn reads_cookies() {
@@ -174,7 +223,7 @@ mod tests {
 
     #[test]
     fn cookie_attributes() {
-        let config = JwtConfig::simplejwt_guide("k").with_cookies(CookieSettings::enabled());
+        let config = JwtConfig::simplejwt_guide(SECRET).with_cookies(CookieSettings::enabled());
         let mut headers = HeaderMap::new();
         set_token_cookies(&mut headers, &config, Some("A"), Some("R"));
         assert_eq!(
@@ -201,7 +250,7 @@ mod tests {
 
     #[test]
     fn delivery_by_header_or_cookie() {
-        let config = JwtConfig::simplejwt_guide("k")
+        let config = JwtConfig::simplejwt_guide(SECRET)
             .with_auto_refresh(AutoRefreshSettings::enabled())
             .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
         let names = RefreshHeaders::from_config(&config).unwrap();
@@ -209,18 +258,74 @@ mod tests {
             access: "A".into(),
             refresh: Some("R".into()),
         };
+        let authorization = http::header::AUTHORIZATION;
         let mut headers = HeaderMap::new();
-        deliver(&mut headers, &config, &names, &issued);
+        deliver(&mut headers, &config, &authorization, &names, &issued);
         assert_eq!(headers["x-access-token"], "A");
         assert_eq!(headers["x-refresh-token"], "R");
+        assert_eq!(headers[CACHE_CONTROL], "no-store");
+        assert_eq!(headers[VARY], "authorization, x-refresh-token");
         let cookies = config.with_cookies(CookieSettings::enabled());
         let mut headers = HeaderMap::new();
-        deliver(&mut headers, &cookies, &names, &issued);
+        deliver(&mut headers, &cookies, &authorization, &names, &issued);
+        assert_eq!(headers[VARY], "authorization, x-refresh-token, cookie");
         assert!(headers.get("x-access-token").is_none());
         assert_eq!(
             set_cookies(&headers)[1],
             "refresh_token=R; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict",
             "with automatic refresh the refresh cookie is sent everywhere"
         );
+    }
+
+    fn values<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Vec<&'a str> {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn delivery_overrides_what_the_app_said_about_caching() {
+        let config = JwtConfig::simplejwt_guide(SECRET)
+            .with_auto_refresh(AutoRefreshSettings::enabled())
+            .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
+        let names = RefreshHeaders::from_config(&config).unwrap();
+        let issued = IssuedTokens {
+            access: "A".into(),
+            refresh: None,
+        };
+        let mut headers = HeaderMap::new();
+        headers.append(CACHE_CONTROL, HeaderValue::from_static("public"));
+        headers.append(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+        headers.append(
+            VARY,
+            HeaderValue::from_static("Accept-Encoding, Authorization"),
+        );
+        deliver(
+            &mut headers,
+            &config,
+            &http::header::AUTHORIZATION,
+            &names,
+            &issued,
+        );
+        assert_eq!(values(&headers, &CACHE_CONTROL), ["no-store"]);
+        assert_eq!(values(&headers, &PRAGMA), ["no-cache"]);
+        assert_eq!(
+            values(&headers, &VARY),
+            ["Accept-Encoding, Authorization", "x-refresh-token"],
+            "appended, nothing listed twice"
+        );
+
+        let mut everything = HeaderMap::new();
+        everything.insert(VARY, HeaderValue::from_static("*"));
+        deliver(
+            &mut everything,
+            &config,
+            &http::header::AUTHORIZATION,
+            &names,
+            &issued,
+        );
+        assert_eq!(values(&everything, &VARY), ["*"]);
     }
 }

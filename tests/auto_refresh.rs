@@ -3,11 +3,16 @@
 mod support;
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::time::Duration;
 
-use http::Method;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response};
+use http_body_util::Full;
 use serde_json::json;
 use support::*;
+use tower::{service_fn, Layer, ServiceExt};
+use tower_simplejwt::auth::AuthLayer;
 
 const GRACE: u64 = 10;
 
@@ -45,6 +50,8 @@ async fn an_expired_access_token_is_refreshed_on_the_fly() {
         .to_owned();
     assert_eq!(claims_of(&new_access)["iat"], json!(START + 7200));
     assert_ne!(new_refresh, refresh);
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    assert_eq!(answer.headers["vary"], "authorization, x-refresh-token");
     server
         .me(&new_access)
         .await
@@ -173,6 +180,66 @@ async fn failures_are_the_ordinary_401() {
         .assert(401, wrapped("Token is invalid"));
 }
 
+/// A route of the app that says its answers may be cached by anyone for
+/// an hour, behind `AuthLayer` with the server's settings.
+async fn public_route(server: &Server, headers: &[(&str, &str)]) -> HeaderMap {
+    let app =
+        AuthLayer::new(server.app_jwt.clone()).layer(service_fn(|_: Request<Full<Bytes>>| async {
+            let mut response = Response::new(Full::from("{}"));
+            let headers = response.headers_mut();
+            headers.insert("cache-control", "public, max-age=3600".parse().unwrap());
+            headers.insert("vary", "Accept-Encoding".parse().unwrap());
+            Ok::<_, Infallible>(response)
+        }));
+    let mut request = Request::get("/public/");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app
+        .oneshot(request.body(Full::default()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers().clone()
+}
+
+fn all<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refreshed_answer_is_no_store_even_where_the_app_said_public() {
+    let server = auto_refresh_server().await;
+    let (refresh, access) = server.login(ALICE).await;
+    let authorization = format!("Bearer {access}");
+    let pair = [
+        ("authorization", authorization.as_str()),
+        ("x-refresh-token", refresh.as_str()),
+    ];
+    // No tokens added: the app's answer is left as it is.
+    let untouched = public_route(&server, &pair).await;
+    assert_eq!(all(&untouched, "cache-control"), ["public, max-age=3600"]);
+    assert_eq!(all(&untouched, "vary"), ["Accept-Encoding"]);
+
+    server.advance(7200);
+    let refreshed = public_route(&server, &pair).await;
+    assert!(refreshed.contains_key("x-access-token") && refreshed.contains_key("x-refresh-token"));
+    assert_eq!(
+        all(&refreshed, "cache-control"),
+        ["no-store"],
+        "no shared cache may hand this user's new tokens to the next visitor"
+    );
+    assert_eq!(all(&refreshed, "pragma"), ["no-cache"]);
+    assert_eq!(
+        all(&refreshed, "vary"),
+        ["Accept-Encoding", "authorization, x-refresh-token"]
+    );
+}
+
 // ---- Cookie mode ----
 
 async fn cookie_server() -> Server {
@@ -245,6 +312,7 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
         refreshed.headers.get("x-access-token").is_none(),
         "cookie mode answers with cookies only"
     );
+    assert_eq!(refreshed.headers["cache-control"], "no-store");
 
     // The refresh endpoint reads the refresh cookie when the body has none (same-origin POST).
     let renewed_cookie = format!(
@@ -338,4 +406,19 @@ async fn cross_site_posts_are_refused_in_cookie_mode() {
         .request(Method::POST, "/api/token/refresh/", &same_origin, "{}")
         .await;
     assert_eq!(allowed.status, 200, "{}", allowed.text);
+}
+
+#[tokio::test]
+async fn a_refreshed_answer_with_cookies_is_no_store_even_where_the_app_said_public() {
+    let server = cookie_server().await;
+    let (refresh, access) = server.login(ALICE).await;
+    let cookie = format!("access_token={access}; refresh_token={refresh}");
+    server.advance(7200);
+    let refreshed = public_route(&server, &[("cookie", cookie.as_str())]).await;
+    assert_eq!(all(&refreshed, "set-cookie").len(), 2);
+    assert_eq!(all(&refreshed, "cache-control"), ["no-store"]);
+    assert_eq!(
+        all(&refreshed, "vary"),
+        ["Accept-Encoding", "authorization, x-refresh-token, cookie"]
+    );
 }

@@ -595,6 +595,92 @@ async fn store_unavailable_is_503_everywhere_it_is_needed() {
     }
 }
 
+// ---- Caching (ours: the reference sends no Cache-Control) ----
+
+/// The answer forbids every cache to store it (RFC 6749 §5.1).
+#[track_caller]
+fn assert_no_store(answer: &Answer, what: &str) {
+    let values: Vec<_> = answer.headers.get_all("cache-control").iter().collect();
+    assert_eq!(values, ["no-store"], "Cache-Control of {what}");
+    assert_eq!(answer.headers["pragma"], "no-cache", "Pragma of {what}");
+}
+
+#[tokio::test]
+async fn every_answer_of_the_token_endpoints_is_no_store() {
+    let server = Server::start().await;
+    let login = server
+        .post(
+            OBTAIN,
+            json!({"username": "alice", "password": "wonderland-42"}),
+        )
+        .await;
+    assert_eq!(login.status, 200);
+    assert_no_store(&login, "obtain 200");
+    let (refresh, access) = (login.str("refresh"), login.str("access"));
+    let rotated = server.post(REFRESH, json!({"refresh": refresh})).await;
+    assert_eq!(rotated.status, 200);
+    assert_no_store(&rotated, "refresh 200");
+    let successor = rotated.str("refresh");
+    let verified = server.post(VERIFY, json!({"token": access})).await;
+    verified.assert(200, json!({}));
+    assert_no_store(&verified, "verify 200");
+    let logged_out = server.post(BLACKLIST, json!({"refresh": successor})).await;
+    logged_out.assert(200, json!({}));
+    assert_no_store(&logged_out, "blacklist 200");
+
+    // Refusals of every kind.
+    let refusals = [
+        (
+            "obtain 401",
+            server
+                .post(OBTAIN, json!({"username": "nobody", "password": "x"}))
+                .await,
+        ),
+        ("obtain 400", server.post(OBTAIN, json!({})).await),
+        (
+            "obtain 415",
+            server.post_raw(OBTAIN, "text/plain", "x").await,
+        ),
+        (
+            "obtain 405",
+            server.request(Method::GET, OBTAIN, &[], "").await,
+        ),
+        (
+            "refresh 401",
+            server.post(REFRESH, json!({"refresh": refresh})).await,
+        ),
+        (
+            "verify 400",
+            server.post(VERIFY, json!({"token": successor})).await,
+        ),
+        (
+            "blacklist 401",
+            server.post(BLACKLIST, json!({"refresh": access})).await,
+        ),
+    ];
+    for (what, answer) in &refusals {
+        assert!(answer.status.is_client_error(), "{what}: {}", answer.text);
+        assert_no_store(answer, what);
+    }
+    let options = server.request(Method::OPTIONS, OBTAIN, &[], "").await;
+    assert_eq!(options.status, 200);
+    assert_no_store(&options, "obtain OPTIONS");
+}
+
+#[tokio::test]
+async fn token_cookies_come_with_no_store() {
+    let server = Server::start_configured(|options| options.cookies = true).await;
+    let login = server
+        .post(
+            OBTAIN,
+            json!({"username": "alice", "password": "wonderland-42"}),
+        )
+        .await;
+    assert_eq!(login.status, 200);
+    assert_eq!(login.headers.get_all("set-cookie").iter().count(), 2);
+    assert_no_store(&login, "obtain 200 with cookies");
+}
+
 #[tokio::test]
 async fn oversized_and_deeply_nested_bodies() {
     let server = Server::start().await;

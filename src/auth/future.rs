@@ -147,6 +147,7 @@ where
                         transport::deliver(
                             response.headers_mut(),
                             jwt.config(),
+                            jwt.auth_header(),
                             jwt.refresh_headers(),
                             &issued,
                         );

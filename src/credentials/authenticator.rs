@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{PasswordHasher, User, UserStore};
+use super::{LoginLimit, PasswordHasher, User, UserStore};
 use crate::store::{BoxFuture, StoreError};
 
 /// The user a token is (or will be) issued to, and the issuer that vouches
@@ -184,9 +184,18 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
 
 /// An [`Authenticator`] over a [`UserStore`] and a [`PasswordHasher`].
 ///
-/// Password checks run on tokio's blocking pool. An unknown username costs
-/// one hash verification like a known one, so response times do not reveal
-/// which usernames exist.
+/// Password checks run on tokio's blocking pool, within a [`LoginLimit`]:
+/// a memory budget for the checks running at once (256 MiB by default, 13
+/// checks with the default argon2 parameters) and a bound on the logins
+/// served at once (256 by default). Logins beyond it are refused with
+/// [`StoreError::Overloaded`] before the user store is asked, which the
+/// obtain endpoint answers `503 service_unavailable` with `Retry-After: 1`:
+/// a flood of logins, with or without real usernames, cannot exhaust
+/// memory. An unknown username costs one verification of
+/// the slowest kind of hash the store has returned (see
+/// [`PasswordHasher::verify_dummy`]), and a wrong password against a
+/// cheaper hash is padded up to it (see [`PasswordHasher::verify`]), so
+/// response times do not reveal which usernames exist.
 ///
 /// # Examples
 ///
@@ -207,6 +216,7 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
 pub struct PasswordAuthenticator<U> {
     users: Arc<U>,
     hasher: PasswordHasher,
+    limit: LoginLimit,
 }
 
 impl<U> Clone for PasswordAuthenticator<U> {
@@ -214,17 +224,42 @@ impl<U> Clone for PasswordAuthenticator<U> {
         PasswordAuthenticator {
             users: self.users.clone(),
             hasher: self.hasher.clone(),
+            limit: self.limit.clone(),
         }
     }
 }
 
 impl<U: UserStore> PasswordAuthenticator<U> {
-    /// Authenticates against `users`, checking passwords with `hasher`.
+    /// Authenticates against `users`, checking passwords with `hasher`
+    /// within the default [`LoginLimit`].
     pub fn new(users: U, hasher: PasswordHasher) -> Self {
         PasswordAuthenticator {
             users: Arc::new(users),
             hasher,
+            limit: LoginLimit::default(),
         }
+    }
+
+    /// Checks passwords within `limit` instead of the default one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{LoginLimit, MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+    ///
+    /// // 64 MiB for password checks at once, at most 16 logins served at once.
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default())
+    ///     .with_login_limit(LoginLimit::new(64 * 1024 * 1024, 16));
+    /// assert_eq!(authenticator.login_limit().budget_kib(), 64 * 1024);
+    /// ```
+    pub fn with_login_limit(mut self, limit: LoginLimit) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The limit password checks run within.
+    pub fn login_limit(&self) -> &LoginLimit {
+        &self.limit
     }
 
     /// The user store.
@@ -245,15 +280,36 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
         Box::pin(async move {
+            // Admitted before the user store is asked: a flood of logins
+            // is refused before it reaches the database or the hasher.
+            let admission = self.limit.admit().map_err(overloaded)?;
             let user = self.users.find_by_username(username).await?;
             let hasher = self.hasher.clone();
             let password = password.to_owned();
             let stored = user.as_ref().map(|user| user.password_hash.clone());
-            let matches = tokio::task::spawn_blocking(move || match stored {
-                Some(stored) => hasher.verify(&password, &stored),
-                None => {
-                    hasher.verify_dummy(&password);
-                    false
+            // The dummy is chosen now, so that the memory reserved is its own.
+            let dummy = stored.is_none().then(|| hasher.dummy_shape());
+            let cost_kib = match &stored {
+                Some(stored) => hasher.check_memory_kib(Some(stored)),
+                None => hasher.memory_kib_of(dummy.as_ref()),
+            };
+            let permit = self
+                .limit
+                .room_for(admission, cost_kib)
+                .await
+                .map_err(overloaded)?;
+            let memory = self.limit.memory().clone();
+            let matches = tokio::task::spawn_blocking(move || {
+                // Held until the hash is computed, even if the login was
+                // cancelled meanwhile: the memory is in use until then.
+                let _permit = permit;
+                match (stored, dummy) {
+                    (Some(stored), _) => hasher.verify_with(&password, &stored, &memory),
+                    (None, Some(dummy)) => {
+                        hasher.verify_dummy_with(&password, &dummy, &memory);
+                        false
+                    }
+                    (None, None) => false,
                 }
             })
             .await
@@ -269,4 +325,9 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
     fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
         self.users.find_subject_now(id)
     }
+}
+
+/// A saturated login limit, as the obtain endpoint's `503 service_unavailable`.
+fn overloaded(saturated: super::login_limit::Saturated) -> StoreError {
+    StoreError::Overloaded(saturated.to_string())
 }

@@ -27,6 +27,9 @@
 //! ```
 
 mod authenticator;
+mod block_pool;
+mod hash_shape;
+mod login_limit;
 mod password;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -37,6 +40,7 @@ mod users;
 
 pub use authenticator::RemoteSubject;
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
+pub use login_limit::LoginLimit;
 pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;

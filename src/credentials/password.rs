@@ -1,11 +1,15 @@
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::time::Instant;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use subtle::ConstantTimeEq;
+
+use super::block_pool::BlockPool;
+use super::hash_shape::{argon2_into, pbkdf2_sha256, HashShape, ShapeCosts};
 
 /// Django's `pbkdf2_sha256` iteration counts go up to 1 000 000 (Django 5.2);
 /// anything far above is refused rather than run, so a hostile row cannot
@@ -15,6 +19,12 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// Hashes new passwords with argon2id and verifies argon2 PHC strings and
 /// Django's `pbkdf2_sha256$<iterations>$<salt>$<hash>` strings, so users
 /// migrated from a Django database log in unchanged.
+///
+/// Clones share what the hasher has learnt of the hashes it verified: the
+/// time each algorithm and parameter set takes. [`verify_dummy`](Self::verify_dummy),
+/// run for unknown usernames, spends the time of the slowest of them, so a
+/// wrong username costs what a wrong password of the most expensive stored
+/// hash costs (say, a user migrated with Django's 1 000 000 pbkdf2 iterations).
 ///
 /// # Examples
 ///
@@ -35,8 +45,8 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Params,
-    /// A hash of a fixed password with these parameters, made on first use.
-    dummy: Arc<OnceLock<Option<String>>>,
+    /// How long each shape of stored hash has taken to verify, at best.
+    costs: Arc<ShapeCosts>,
 }
 
 impl Default for PasswordHasher {
@@ -44,7 +54,7 @@ impl Default for PasswordHasher {
     fn default() -> Self {
         PasswordHasher {
             params: Params::default(),
-            dummy: Arc::default(),
+            costs: Arc::default(),
         }
     }
 }
@@ -70,7 +80,7 @@ impl PasswordHasher {
             .map_err(|error| HashError(error.to_string()))?;
         Ok(PasswordHasher {
             params,
-            dummy: Arc::default(),
+            costs: Arc::default(),
         })
     }
 
@@ -93,30 +103,132 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored` (argon2 PHC or Django `pbkdf2_sha256`).
     /// Anything unparsable is a mismatch.
+    ///
+    /// The time the verification took is remembered for
+    /// [`verify_dummy`](Self::verify_dummy). A mismatch against a hash
+    /// cheaper than the slowest kind verified so far is followed by pbkdf2
+    /// iterations worth the difference, so every wrong password, and every
+    /// unknown username, costs the same.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
-        if stored.starts_with("pbkdf2_sha256$") {
-            return DjangoHash::parse(stored).is_some_and(|hash| hash.matches(password));
-        }
-        match PasswordHash::new(stored) {
-            // The parameters come from the stored string, so older hashes keep working.
-            Ok(hash) => Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok(),
-            Err(_) => false,
-        }
+        self.verify_with(password, stored, &BlockPool::new(0))
     }
 
-    /// Spends the time of one verification against a fixed hash, for unknown
-    /// users: a login with a wrong username costs what one with a wrong
-    /// password costs, so timing does not reveal which usernames exist.
-    pub fn verify_dummy(&self, password: &str) {
-        let dummy = self
-            .dummy
-            .get_or_init(|| self.hash("tower-simplejwt timing equalizer").ok());
-        if let Some(dummy) = dummy {
-            let _ = self.verify(password, dummy);
+    /// [`verify`](Self::verify), with argon2's memory from `pool`.
+    pub(crate) fn verify_with(&self, password: &str, stored: &str, pool: &BlockPool) -> bool {
+        let Some(shape) = HashShape::of(stored) else {
+            return false;
+        };
+        let started = Instant::now();
+        let matches = verify_shaped(password, stored, pool);
+        self.costs.record(&shape, started.elapsed());
+        if !matches {
+            // A wrong password costs what the slowest stored hash costs,
+            // as an unknown username does.
+            let padding = self.costs.padding_for(&shape);
+            if padding > 0 {
+                pbkdf2_sha256(password.as_bytes(), b"tower-simplejwt padding", padding);
+            }
         }
+        matches
     }
+
+    /// Spends the work of one verification for an unknown user: that of the
+    /// slowest kind of stored hash this hasher (or a clone) has verified, or
+    /// of its own parameters before it has verified any. A login with a
+    /// wrong username then costs what one with a wrong password costs, so
+    /// timing does not reveal which usernames exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    /// hasher.verify_dummy("guess");
+    /// ```
+    pub fn verify_dummy(&self, password: &str) {
+        self.verify_dummy_with(password, &self.dummy_shape(), &BlockPool::new(0));
+    }
+
+    /// [`verify_dummy`](Self::verify_dummy) of a `shape` chosen earlier
+    /// (its memory was reserved for it), with argon2's memory from `pool`.
+    pub(crate) fn verify_dummy_with(&self, password: &str, shape: &HashShape, pool: &BlockPool) {
+        let started = Instant::now();
+        shape.run_dummy(password, pool);
+        self.costs.record(shape, started.elapsed());
+    }
+
+    /// What [`verify_dummy`](Self::verify_dummy) runs now.
+    pub(crate) fn dummy_shape(&self) -> HashShape {
+        self.costs
+            .slowest()
+            .unwrap_or_else(|| HashShape::argon2id(&self.params))
+    }
+
+    /// The memory, in KiB, that checking a password against `stored` holds
+    /// (against the dummy for an unknown user when `None`): the stored
+    /// hash's argon2 memory, and never less than this hasher's own, so that
+    /// cheap-looking checks are not a way around a
+    /// [`LoginLimit`](super::LoginLimit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(8 * 1024, 1, 1).unwrap();
+    /// let django = "pbkdf2_sha256$1000$dAZCAAFxUbgXRADhq3uAjd$LCFIUXG8QoT56y0/us0T20a7loNb12YdbODSAJASeBE=";
+    /// assert_eq!(hasher.check_memory_kib(Some(django)), 8 * 1024);
+    /// assert_eq!(hasher.check_memory_kib(None), 8 * 1024);
+    /// ```
+    pub fn check_memory_kib(&self, stored: Option<&str>) -> u32 {
+        let checked = match stored {
+            Some(stored) => HashShape::of(stored),
+            None => Some(self.dummy_shape()),
+        };
+        self.memory_kib_of(checked.as_ref())
+    }
+
+    /// The memory a check of `shape` is charged: its own, at least the hasher's.
+    pub(crate) fn memory_kib_of(&self, shape: Option<&HashShape>) -> u32 {
+        shape
+            .map_or(0, HashShape::memory_kib)
+            .max(self.params.m_cost())
+    }
+}
+
+/// Verifies a hash whose shape has been read.
+fn verify_shaped(password: &str, stored: &str, pool: &BlockPool) -> bool {
+    if stored.starts_with("pbkdf2_sha256$") {
+        return DjangoHash::parse(stored).is_some_and(|hash| hash.matches(password));
+    }
+    PasswordHash::new(stored).is_ok_and(|hash| argon2_matches(password, &hash, pool))
+}
+
+/// What argon2's `PasswordVerifier` does, with the working memory from
+/// `pool`. The parameters come from the stored string, so older hashes
+/// keep working.
+fn argon2_matches(password: &str, stored: &PasswordHash<'_>, pool: &BlockPool) -> bool {
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Argon2Algorithm::try_from(stored.algorithm),
+        stored
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(stored),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut output = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = argon2_into(&argon2, password.as_bytes(), salt, &mut output, pool);
+    computed.is_ok() && bool::from(output.ct_eq(expected.as_bytes()))
 }
 
 /// A parsed Django `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` string.
@@ -164,14 +276,9 @@ impl<'a> DjangoHash<'a> {
 
     /// Whether `password` derives this hash (compared in constant time).
     pub fn matches(&self, password: &str) -> bool {
-        let mut derived = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-            password.as_bytes(),
-            self.salt.as_bytes(),
-            self.iterations,
-            &mut derived,
-        );
-        derived.ct_eq(&self.hash).into()
+        pbkdf2_sha256(password.as_bytes(), self.salt.as_bytes(), self.iterations)
+            .ct_eq(&self.hash)
+            .into()
     }
 }
 
@@ -221,5 +328,30 @@ mod tests {
             "parameters come from the stored hash"
         );
         assert_ne!(hasher.hash("pw").unwrap(), stored, "salts are random");
+    }
+
+    #[test]
+    fn unknown_users_cost_what_the_slowest_stored_hash_costs() {
+        let hasher = PasswordHasher::argon2id(8, 1, 1).unwrap();
+        assert_eq!(hasher.dummy_shape(), HashShape::argon2id(&hasher.params));
+        // A migrated user with 200 000 pbkdf2 iterations: thousands of times
+        // the work of an 8 KiB, one-pass argon2 hash.
+        let migrated = "pbkdf2_sha256$200000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let own = hasher.hash("pw").unwrap();
+        assert!(hasher.verify("pw", &own));
+        assert!(!hasher.verify("pw", migrated));
+        let clone = hasher.clone();
+        assert_eq!(
+            clone.dummy_shape(),
+            HashShape::Pbkdf2Sha256 {
+                iterations: 200_000
+            },
+            "clones share what was learnt"
+        );
+        assert_eq!(
+            clone.check_memory_kib(None),
+            8,
+            "at least the hasher's own memory"
+        );
     }
 }

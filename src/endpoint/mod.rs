@@ -12,6 +12,17 @@
 //! JSON or URL-encoded form bodies (415 for other media types), at most
 //! `max_body_bytes` (413), string fields trimmed, and DRF's field errors.
 //!
+//! Every answer of a token endpoint, refusals included, carries
+//! `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1): no
+//! cache may keep a token pair, or replay any answer about one. These two
+//! headers are ours; the reference sends neither.
+//!
+//! A login waits for room in the [`LoginLimit`](crate::credentials::LoginLimit)
+//! of a [`PasswordAuthenticator`](crate::credentials::PasswordAuthenticator);
+//! when its wait queue is full the obtain endpoint answers `503
+//! {"detail":"Service temporarily unavailable, try again later.","code":"service_unavailable"}`
+//! with `Retry-After: 1`.
+//!
 //! # Examples
 //!
 //! ```
@@ -28,7 +39,7 @@
 //! let hasher = PasswordHasher::default();
 //! let users = MemoryUserStore::new();
 //! users.create("alice", &hasher.hash("wonderland-42").unwrap(), true).await.unwrap();
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(users, hasher))
 //!     .build()
 //!     .unwrap();
@@ -45,6 +56,7 @@
 //!     .unwrap();
 //! let response = app.oneshot(login).await.unwrap();
 //! assert_eq!(response.status(), 200);
+//! assert_eq!(response.headers()["cache-control"], "no-store");
 //! let body: serde_json::Value =
 //!     serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
 //! assert!(body["access"].is_string() && body["refresh"].is_string());

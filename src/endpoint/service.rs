@@ -144,6 +144,9 @@ where
                 ApiError::StoreUnavailable | ApiError::Internal => {
                     tracing::error!(endpoint = ?kind, %error, "token endpoint failed");
                 }
+                ApiError::ServiceUnavailable => {
+                    tracing::warn!(endpoint = ?kind, %error, "token endpoint busy");
+                }
                 _ => {
                     tracing::debug!(endpoint = ?kind, %error, "token endpoint refused the request")
                 }
@@ -153,6 +156,9 @@ where
     };
     // DRF lists the view's methods on every response of a token endpoint.
     response.headers_mut().insert(ALLOW, ALLOWED);
+    // Ours: token answers are never stored by a cache (RFC 6749 §5.1); the
+    // refusals too, so that no answer of a token endpoint is ever replayed.
+    transport::forbid_storing(response.headers_mut());
     response
 }
 

@@ -136,6 +136,11 @@ pub enum StoreError {
     /// The backend answered with data that cannot be read.
     #[error("token store data is corrupt: {0}")]
     Corrupt(String),
+    /// Not a backend failure: a limit on concurrent work is saturated (the
+    /// login limit of [`PasswordAuthenticator`](crate::credentials::PasswordAuthenticator)).
+    /// Answered `503 service_unavailable`.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
 }
 
 impl StoreError {
