@@ -12,7 +12,7 @@ use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 
 fn codec() -> TokenCodec {
     TokenCodec::with_clock(
-        &JwtConfig::simplejwt_guide("property-secret"),
+        &JwtConfig::simplejwt_guide("property-secret-of-at-least-32-bytes"),
         Arc::new(ManualClock::new(1_800_000_000)),
     )
     .unwrap()

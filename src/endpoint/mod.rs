@@ -28,7 +28,7 @@
 //! let hasher = PasswordHasher::default();
 //! let users = MemoryUserStore::new();
 //! users.create("alice", &hasher.hash("wonderland-42").unwrap(), true).await.unwrap();
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(users, hasher))
 //!     .build()
 //!     .unwrap();

@@ -25,8 +25,8 @@ use crate::config::ConfigError;
 /// use tower_simplejwt::keys::{Key, KeySet};
 /// use tower_simplejwt::Algorithm;
 ///
-/// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap().with_kid("2026-10");
-/// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("2026-11");
+/// let old = Key::from_secret(Algorithm::HS256, "old secret, 32 bytes or more, random").unwrap().with_kid("2026-10");
+/// let new = Key::from_secret(Algorithm::HS256, "new secret, 32 bytes or more, random").unwrap().with_kid("2026-11");
 /// let set = KeySet::new(new, [old]).unwrap();
 /// assert_eq!(set.signing_key().and_then(|key| key.kid()), Some("2026-11"));
 /// assert_eq!(set.keys().len(), 2);

@@ -29,7 +29,7 @@ use crate::keys::{family_of, Key, KeyFamily, KeySet};
 /// use tower_simplejwt::config::JwtConfig;
 /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 ///
-/// let codec = TokenCodec::new(&JwtConfig::simplejwt_guide("secret")).unwrap();
+/// let codec = TokenCodec::new(&JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more")).unwrap();
 /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
 /// let claims = codec.verify(&pair.access.token, Expected::Kind(TokenKind::Access)).unwrap();
 /// assert_eq!(claims.subject(), Some("1"));
@@ -66,7 +66,7 @@ struct CodecInner {
 /// use tower_simplejwt::config::JwtConfig;
 /// use tower_simplejwt::token::TokenCodec;
 ///
-/// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+/// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
 /// let minted = codec.mint_pair("1", &serde_json::Map::new()).unwrap().refresh;
 /// assert_eq!(minted.token.split('.').count(), 3);
 /// assert_eq!(minted.claims.jti.len(), 32);
@@ -119,7 +119,7 @@ impl TokenCodec {
     /// use tower_simplejwt::token::TokenCodec;
     ///
     /// let clock = ManualClock::new(1_000);
-    /// let codec = TokenCodec::with_clock(&JwtConfig::new("s"), Arc::new(clock)).unwrap();
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("a long random secret, 32 bytes or more"), Arc::new(clock)).unwrap();
     /// assert_eq!(codec.now(), 1_000);
     /// ```
     pub fn with_clock(config: &JwtConfig, clock: SharedClock) -> Result<Self, ConfigError> {
@@ -235,10 +235,10 @@ impl TokenCodec {
     /// use tower_simplejwt::token::{Expected, TokenCodec};
     /// use tower_simplejwt::Algorithm;
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("old secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("old secret, 32 bytes or more, random")).unwrap();
     /// let before = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
-    /// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap();
-    /// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("next");
+    /// let old = Key::from_secret(Algorithm::HS256, "old secret, 32 bytes or more, random").unwrap();
+    /// let new = Key::from_secret(Algorithm::HS256, "new secret, 32 bytes or more, random").unwrap().with_kid("next");
     /// codec.set_key_set(KeySet::new(new, [old]).unwrap());
     /// assert!(codec.verify(&before, Expected::Any).is_ok(), "old tokens verify until their key is dropped");
     /// let after = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
@@ -373,7 +373,7 @@ impl TokenCodec {
     /// use tower_simplejwt::error::TokenError;
     /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
     /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
     /// assert_eq!(
     ///     codec.verify(&pair.access.token, Expected::Kind(TokenKind::Refresh)),
@@ -399,7 +399,7 @@ impl TokenCodec {
     /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
     ///
     /// let clock = ManualClock::new(1_000_000);
-    /// let codec = TokenCodec::with_clock(&JwtConfig::new("secret"), Arc::new(clock.clone())).unwrap();
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("a long random secret, 32 bytes or more"), Arc::new(clock.clone())).unwrap();
     /// let access = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
     /// clock.advance(Duration::from_secs(3600));
     /// let verified = codec.verify_even_if_expired(&access, Expected::Kind(TokenKind::Access)).unwrap();
@@ -426,7 +426,7 @@ impl TokenCodec {
     /// use tower_simplejwt::config::JwtConfig;
     /// use tower_simplejwt::token::TokenCodec;
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
     /// let token = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```

@@ -23,7 +23,7 @@
 //! use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 //!
 //! let clock = ManualClock::new(1_700_000_000);
-//! let codec = TokenCodec::with_clock(&JwtConfig::simplejwt_guide("secret"), Arc::new(clock.clone())).unwrap();
+//! let codec = TokenCodec::with_clock(&JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"), Arc::new(clock.clone())).unwrap();
 //! let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
 //!
 //! clock.advance(Duration::from_secs(7200));

@@ -13,7 +13,7 @@ use crate::clock::ManualClock;
 use crate::config::{ConfigError, JwtConfig};
 use crate::error::TokenError;
 
-const SECRET: &str = "unit-test-secret";
+const SECRET: &str = "unit-test-secret-of-at-least-64-bytes-so-that-hs512-accepts-it-too";
 const NOW: u64 = 1_800_000_000;
 
 fn setup(config: JwtConfig) -> (TokenCodec, ManualClock) {
@@ -396,7 +396,9 @@ fn signature_and_shape() {
     let good = forge_claims(access_claims());
     assert!(codec.verify(&good, ACCESS).is_ok());
     let other_key = {
-        let (codec, _) = setup(JwtConfig::simplejwt_guide("another-secret"));
+        let (codec, _) = setup(JwtConfig::simplejwt_guide(
+            "another-secret-of-at-least-32-bytes-long",
+        ));
         codec.mint_pair("1", &Map::new()).unwrap().access.token
     };
     assert_eq!(codec.verify(&other_key, ACCESS), Err(TokenError::Invalid));
@@ -883,7 +885,9 @@ fn hmac_tokens_are_remembered_until_the_keys_change() {
     );
 
     // A token under a retired key is refused even though it was remembered.
-    let next = crate::keys::Key::from_secret(Algorithm::HS256, "another secret").unwrap();
+    let next =
+        crate::keys::Key::from_secret(Algorithm::HS256, "another secret of at least 32 bytes")
+            .unwrap();
     codec.set_key_set(crate::keys::KeySet::new(next, []).unwrap());
     assert_eq!(codec.remembered_tokens(), 0);
     assert_eq!(
