@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::cache::VerifiedCache;
 use super::claims::{ClaimNames, NumericDate, RawClaims, StringClaim};
+use super::header::parse_header;
 use super::jti::new_jti;
 use super::{Claims, Expected, TokenKind, UserIdClaim};
 use crate::clock::{SharedClock, SystemClock};
@@ -553,14 +554,10 @@ fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str),
         // Our own header, byte for byte: the signing key, nothing to parse.
         key.verify(message, signature).then_some(key)
     } else {
-        // Any other header is read exactly as jsonwebtoken reads it. Its
-        // `kid` selects among our keys and its `alg` must be that key's
-        // own; `jku`, `x5u` and `jwk` are never followed.
-        let bytes = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| TokenError::Invalid)?;
-        let header: jsonwebtoken::Header =
-            serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+        // Any other header goes through the rules of `header.rs` (`crit`,
+        // key-carrying and JWE parameters refused). Its `kid` selects among
+        // our keys and its `alg` must be that key's own.
+        let header = parse_header(header).map_err(|_| TokenError::Invalid)?;
         keys.find_verifier(header.kid.as_deref(), header.alg, |key| {
             key.verify(message, signature)
         })

@@ -36,6 +36,7 @@
 mod cache;
 mod claims;
 mod codec;
+mod header;
 mod jti;
 mod kind;
 
@@ -43,5 +44,7 @@ pub use claims::{Claims, UserIdClaim};
 pub use codec::{MintedToken, SignError, TokenCodec, TokenPair, VerifiedToken};
 pub use kind::{Expected, TokenKind};
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
