@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -14,6 +14,7 @@ use super::{Claims, Expected, TokenKind, UserIdClaim};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ConfigError, JwtConfig};
 use crate::error::TokenError;
+use crate::lock::lock;
 use arc_swap::ArcSwap;
 
 use crate::keys::{family_of, Key, KeyFamily, KeySet};
@@ -57,6 +58,35 @@ struct CodecInner {
     clock: SharedClock,
     /// Tokens whose asymmetric signature was checked already.
     cache: Option<VerifiedCache>,
+    /// The generation of the current key set; held while a new set is
+    /// installed, so rotations happen one at a time and in order.
+    generation: Mutex<u64>,
+    /// Runs between a signature check and the cache insertion it leads to,
+    /// so a test can rotate the keys exactly there.
+    #[cfg(test)]
+    before_cache_insert: TestHook,
+}
+
+/// A closure run once at a point of a verification, in tests.
+#[cfg(test)]
+#[derive(Default)]
+struct TestHook(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+#[cfg(test)]
+impl TestHook {
+    fn run(&self) {
+        let hook = lock(&self.0).take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+#[cfg(test)]
+impl std::fmt::Debug for TestHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestHook")
+    }
 }
 
 /// A freshly minted token and its claims.
@@ -164,7 +194,8 @@ impl TokenCodec {
         let cache = VerifiedCache::new(config.verified_token_cache_capacity);
         Ok(TokenCodec {
             inner: Arc::new(CodecInner {
-                keys: ArcSwap::from_pointee(keys),
+                // A set taken from another codec carries that codec's generation.
+                keys: ArcSwap::from_pointee(keys.with_generation(0)),
                 algorithm: config.algorithm,
                 names: ClaimNames {
                     token_type: config.token_type_claim.clone(),
@@ -179,6 +210,9 @@ impl TokenCodec {
                 max_token_bytes: config.max_token_bytes,
                 clock,
                 cache,
+                generation: Mutex::new(0),
+                #[cfg(test)]
+                before_cache_insert: TestHook::default(),
             }),
         })
     }
@@ -246,9 +280,24 @@ impl TokenCodec {
     /// assert!(codec.verify(&after, Expected::Any).is_ok());
     /// ```
     pub fn set_key_set(&self, keys: KeySet) {
-        self.inner.keys.store(Arc::new(keys));
-        // Remembered tokens may belong to a key that is gone.
-        self.forget_verified_tokens();
+        let inner = &*self.inner;
+        let mut generation = lock(&inner.generation);
+        *generation += 1;
+        inner
+            .keys
+            .store(Arc::new(keys.with_generation(*generation)));
+        // Remembered tokens may belong to a key that is gone, and a
+        // verification still running with the old set must not insert its
+        // token after this: the cache takes only the new generation now.
+        if let Some(cache) = &inner.cache {
+            cache.start_generation(*generation);
+        }
+    }
+
+    /// Sets the code run between a signature check and the cache insertion.
+    #[cfg(test)]
+    pub(crate) fn before_cache_insert(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.inner.before_cache_insert.0) = Some(Box::new(hook));
     }
 
     /// Forgets the tokens remembered by the verified-token cache, so the
@@ -469,7 +518,10 @@ impl TokenCodec {
         if let Some((cache, hash)) =
             cache.filter(|_| expected != Expected::Kind(TokenKind::Refresh))
         {
-            cache.insert(hash, token, &raw, asymmetric, self.now());
+            #[cfg(test)]
+            inner.before_cache_insert.run();
+            // Tied to the keys that verified it: dropped if they were replaced meanwhile.
+            cache.insert(keys.generation(), hash, token, &raw, asymmetric, self.now());
         }
         self.apply_rules(raw, expected, allow_expired)
     }

@@ -1,5 +1,6 @@
 //! The codec's side of the token security rules: one rule per JOSE header
-//! parameter on every verifying entry point and key kind.
+//! parameter on every verifying entry point and key kind, and the
+//! verified-token cache across a key rotation.
 
 use std::sync::Arc;
 
@@ -290,4 +291,99 @@ fn the_codec_s_own_header_is_never_parsed_differently() {
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let spaced = forge(r#"{ "typ": "JWT", "alg": "HS256" }"#, &claims);
     assert_eq!(codec.verify(&spaced, ACCESS), codec.verify(&minted, ACCESS));
+}
+
+/// A key set of one HS256 key with this secret.
+fn hmac_set(secret: &str) -> KeySet {
+    KeySet::new(Key::from_secret(Algorithm::HS256, secret).unwrap(), []).unwrap()
+}
+
+/// Verifies `token` with `in_flight` verifications of it between their
+/// signature check and their cache insertion at once (each one's pause
+/// starts the next), and retires the keys while all of them are paused.
+/// Returns what the outermost verification answered.
+fn verify_across_a_rotation(
+    codec: &TokenCodec,
+    token: &str,
+    in_flight: usize,
+) -> Result<(), TokenError> {
+    fn pause(codec: TokenCodec, token: String, remaining: usize) {
+        let paused = codec.clone();
+        codec.before_cache_insert(move || {
+            if remaining == 0 {
+                paused.set_key_set(hmac_set("the next secret, 32 bytes or more, random"));
+            } else {
+                pause(paused.clone(), token.clone(), remaining - 1);
+                assert!(
+                    paused.verify(&token, ACCESS).is_ok(),
+                    "this verification too began before the rotation"
+                );
+            }
+        });
+    }
+    pause(codec.clone(), token.to_owned(), in_flight - 1);
+    codec.verify(token, ACCESS).map(drop)
+}
+
+#[test]
+fn a_rotation_between_verification_and_cache_insertion_leaves_nothing_behind() {
+    let es256 = JwtConfig::simplejwt_guide(SECRET).with_key_pair(
+        Algorithm::ES256,
+        fixture("ec256_private.pem"),
+        fixture("ec256_public.pem"),
+    );
+    // An asymmetric token is remembered on its first use, so one verification
+    // in flight is enough; an HMAC token on its second use, and a rotation
+    // also forgets which tokens were seen once, so it takes two in flight
+    // (the first insertion marks it seen, the second would remember it).
+    for (config, in_flight) in [(es256, 1), (JwtConfig::simplejwt_guide(SECRET), 2)] {
+        let codec = TokenCodec::with_clock(&config, Arc::new(ManualClock::new(NOW))).unwrap();
+        let retired = codec.mint_pair("1", &Map::new()).unwrap().access.token;
+        if in_flight == 2 {
+            assert!(codec.verify(&retired, ACCESS).is_ok(), "seen once");
+            assert_eq!(codec.remembered_tokens(), 0);
+        }
+        assert_eq!(
+            verify_across_a_rotation(&codec, &retired, in_flight),
+            Ok(()),
+            "these verifications began before the rotation"
+        );
+        assert_eq!(
+            codec.remembered_tokens(),
+            0,
+            "nothing verified with retired keys is remembered ({:?})",
+            config.algorithm
+        );
+        // And the attacker keeps using the token: refused every time, cached never.
+        for _ in 0..3 {
+            assert_eq!(codec.verify(&retired, ACCESS), Err(TokenError::Invalid));
+        }
+        assert_eq!(codec.remembered_tokens(), 0);
+        // The cache still works for the new keys.
+        let current = codec.mint_pair("1", &Map::new()).unwrap().access.token;
+        for _ in 0..2 {
+            assert!(codec.verify(&current, ACCESS).is_ok());
+        }
+        assert_eq!(codec.remembered_tokens(), 1, "the new generation is cached");
+    }
+}
+
+#[test]
+fn a_key_set_taken_from_another_codec_keeps_the_cache_working() {
+    let (first, _) = hmac_codec();
+    first.set_key_set(hmac_set(SECRET));
+    first.set_key_set(hmac_set(SECRET));
+    // Generation 2 in `first`; a new codec starts its own count.
+    let clock = Arc::new(ManualClock::new(NOW));
+    let second = TokenCodec::with_key_set(
+        &JwtConfig::simplejwt_guide(SECRET),
+        (*first.key_set()).clone(),
+        clock,
+    )
+    .unwrap();
+    let token = second.mint_pair("1", &Map::new()).unwrap().access.token;
+    for _ in 0..2 {
+        assert!(second.verify(&token, ACCESS).is_ok());
+    }
+    assert_eq!(second.remembered_tokens(), 1);
 }
