@@ -83,7 +83,7 @@ proptest! {
     #[test]
     fn any_crit_in_a_valid_header_is_refused(
         crit in prop_oneof![
-            prop::collection::vec(".{0,12}", 0..4).prop_map(|names| Value::from(names)),
+            prop::collection::vec(".{0,12}", 0..4).prop_map(Value::from),
             json_value(),
         ],
         extra_header in prop::collection::btree_map("[a-z]{1,6}", json_value(), 0..4),
