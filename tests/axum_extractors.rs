@@ -18,7 +18,7 @@ use tower_simplejwt::token::Claims;
 use tower_simplejwt::Jwt;
 
 /// An HS256 secret: 32 bytes or more.
-const SECRET: &str = "secret, 32 bytes or more";
+const SECRET: &str = "an axum test secret, 32 bytes or more";
 
 #[derive(Deserialize)]
 struct Role {

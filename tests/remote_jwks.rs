@@ -71,7 +71,7 @@ async fn serve_issuer(published: Published) -> String {
 
 /// The issuer's own codec: mints tokens with `iss` and the given signing key.
 fn issuer_codec(clock: &ManualClock, signing: Key, others: Vec<Key>) -> TokenCodec {
-    let config = JwtConfig::simplejwt_guide("unused, but 32 bytes or more").with_issuer(ISSUER);
+    let config = JwtConfig::simplejwt_guide("unused, yet of at least 32 bytes").with_issuer(ISSUER);
     let codec = TokenCodec::with_clock(&config, Arc::new(clock.clone())).unwrap();
     codec.set_key_set(KeySet::new(signing, others).unwrap());
     codec
@@ -88,7 +88,7 @@ async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
 
     // The verifying server: its own HS256 key for its own tokens, and the issuer's keys.
     let clock = ManualClock::new(1_800_000_000);
-    let config = JwtConfig::simplejwt_guide("local secret, 32 bytes or more");
+    let config = JwtConfig::simplejwt_guide("a local secret of 32 bytes or more");
     let settings = RemoteSettings {
         refresh_interval: Duration::from_secs(3600),
         min_refetch_interval: Duration::from_secs(60),

@@ -22,8 +22,11 @@ use crate::keys::{family_of, Key, KeyFamily, KeySet};
 /// Mints and verifies tokens with keys parsed once.
 ///
 /// Cheap to clone (one `Arc`). Verification is pinned to the configured
-/// algorithm: the token's header is read only to check that it names that
-/// algorithm.
+/// algorithm: the token's header only chooses among the configured keys
+/// (by `kid`) and must name that key's algorithm. Every registered header
+/// parameter has a rule (`crit`, `jku`, `x5u`, `jwk`, `x5c`, `b64` and the
+/// JWE-only ones refuse the token; see the module documentation of
+/// [`token`](crate::token)).
 ///
 /// # Examples
 ///

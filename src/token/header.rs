@@ -1,32 +1,13 @@
 //! The JOSE header of a token: one rule for every registered parameter.
 //!
-//! We implement no JWS extension, sign and verify only with configured keys,
-//! and take the algorithm from the key, never from the token. Each header
-//! parameter registered with IANA (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518
-//! §4, RFC 7519 §5, RFC 7797, RFC 8555, RFC 8225, RFC 9321) is therefore
-//! **used**, **ignored** or **refused** (the token is `Token is invalid`):
-//!
-//! | parameter | rule | why |
-//! | --- | --- | --- |
-//! | `alg` | used, required | a string naming the algorithm; it must be the algorithm of the configured key that verifies the token (`none` and unknown names are refused); it never picks the key family |
-//! | `kid` | used | a string (anything else, `null` included, is refused, as PyJWT refuses it); it selects among the configured keys only |
-//! | `typ` | ignored | the reference neither sets nor checks anything but `JWT`; a string or `null`, as jsonwebtoken reads it |
-//! | `cty` | ignored | a nested JWT (`cty: JWT`) has a JWS as payload, not a claims object, so its payload is refused anyway; a string or `null` |
-//! | `crit` | refused, in any form | RFC 7515 §4.1.11: a verifier must refuse a token whose `crit` lists an extension it does not implement, and we implement none; a malformed `crit` is refused too |
-//! | `jku`, `x5u` | refused | a URL to fetch the verifying key from: keys come only from the configuration, and a token that points at its own key is an attack (SSRF, key substitution) |
-//! | `jwk`, `x5c` | refused | a key carried by the token itself (CVE-2018-0114 style key injection): never used, so never accepted |
-//! | `x5t`, `x5t#S256` | ignored | certificate thumbprints some issuers add beside `kid`; they never select a key; a string or `null` |
-//! | `b64` | refused | RFC 7797 unencoded payloads change the signing input; we do not implement them, and a conforming token lists `b64` in `crit`, which is refused anyway |
-//! | `enc`, `zip`, `epk`, `apu`, `apv`, `iv`, `tag`, `p2s`, `p2c` | refused | JWE-only parameters: an encrypted token is not a signed one (a five-part JWE is refused by its shape already) |
-//! | `url`, `nonce` | ignored | RFC 8555 (ACME) request parameters, meaningless here; a string or `null` |
-//! | `iss`, `sub`, `aud` | ignored | RFC 7519 §5.3 header copies of claims: the claims checked are the payload's |
-//! | `ppt`, `svt` | ignored | RFC 8225 / RFC 9321 (SIP) parameters, meaningless here |
-//! | anything else | ignored | unregistered names carry no meaning a verifier must honour |
-//!
-//! A header parameter named twice is refused (RFC 7515 §4 lets a parser
-//! refuse duplicates; a second `alg` or `crit` must not hide behind the
-//! first). The header must be a JSON object in UTF-8, base64url without
-//! padding, like the payload.
+//! The rules and their reasons are tabled in the documentation of the
+//! [`token`](crate::token) module, for every parameter registered with IANA
+//! (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4, RFC 7519 §5, RFC 7797,
+//! RFC 8555, RFC 8225, RFC 9321); `rule_of` is that table in code. A
+//! parameter named twice is refused (RFC 7515 §4 lets a parser refuse
+//! duplicates; a second `alg` or `crit` must not hide behind the first).
+//! The header must be a JSON object in UTF-8, base64url without padding,
+//! like the payload.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
