@@ -99,8 +99,12 @@ pub(crate) fn parse_header(encoded: &str) -> Result<JoseHeader, HeaderError> {
 }
 
 /// [`parse_header`] on the decoded JSON.
-pub(crate) fn parse_header_json(json: &[u8]) -> Result<JoseHeader, HeaderError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
+fn parse_header_json(json: &[u8]) -> Result<JoseHeader, HeaderError> {
+    // Checked whole: serde skips the strings of ignored parameters without
+    // checking their UTF-8, and a header that is not UTF-8 is not JSON.
+    let json = std::str::from_utf8(json)
+        .map_err(|error| HeaderError::Malformed(format!("not UTF-8: {error}")))?;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
     let read = HeaderSeed
         .deserialize(&mut deserializer)
         .and_then(|read| deserializer.end().map(|()| read));
@@ -337,6 +341,21 @@ mod tests {
                 matches!(parse(json), Err(HeaderError::Malformed(_))),
                 "{json}: {:?}",
                 parse(json)
+            );
+        }
+        // Invalid UTF-8 anywhere, also in a parameter that is ignored
+        // (found by the differential fuzz target: jsonwebtoken refuses it).
+        for json in [
+            &b"{\"alg\":\"HS256\",\"0typ\":\"JW\xd4\"}"[..],
+            b"{\"alg\":\"HS256\",\"x\":[\"\xff\"]}",
+            b"{\"alg\":\"HS256\",\"\xc3\":1}",
+        ] {
+            assert!(
+                matches!(
+                    parse_header(&URL_SAFE_NO_PAD.encode(json)),
+                    Err(HeaderError::Malformed(_))
+                ),
+                "{json:?}"
             );
         }
         assert_eq!(
