@@ -221,6 +221,15 @@ def compare(reference_port, our_port):
     both("refresh: alg none", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh"), header={"alg": "none"}).rsplit(".", 1)[0] + "."})
     both("refresh: HS512 header", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh"), header={"alg": "HS512", "typ": "JWT"})})
     both("refresh: garbage", "POST", "/api/token/refresh/", {"refresh": "garbage"})
+    # RFC 7515 §4.1.11: an unknown critical extension is refused, well signed or not (issue 17).
+    crit = {"alg": "HS256", "typ": "JWT", "crit": ["x-unknown"], "x-unknown": True}
+    both("refresh: crit", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh"), header=crit)})
+    both("verify: crit", "POST", "/api/token/verify/", {"token": forge(claims("access"), header=crit)})
+    both("me: crit", "GET", "/api/me/", headers={"Authorization": "Bearer " + forge(claims("access"), header=crit)})
+    both("verify: malformed crit", "POST", "/api/token/verify/",
+         {"token": forge(claims("access"), header={"alg": "HS256", "typ": "JWT", "crit": "x-unknown"})})
+    both("verify: kid not a string", "POST", "/api/token/verify/",
+         {"token": forge(claims("access"), header={"alg": "HS256", "typ": "JWT", "kid": None})})
     both("refresh: inactive user", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh", user_id="2"))})
     both("refresh: integer user id", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh", user_id=1))})
     both("refresh: unrecorded token", "POST", "/api/token/refresh/", {"refresh": forge(claims("refresh"))})

@@ -20,6 +20,9 @@ use tower_simplejwt::store::{
     MemoryTokenStore, RecordedToken, Rotation, RotationOutcome, RotationRules, TokenStore,
 };
 
+/// An HS256 secret: 32 bytes or more.
+const SECRET: &str = "benchmark-secret, 32 bytes or more";
+
 fn jti() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
@@ -61,7 +64,7 @@ async fn refresh_chain(store: Arc<dyn TokenStore>, iters: u64) -> Duration {
 
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("benchmark-secret"))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
         .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
         .shared_token_store(store)
         .build()

@@ -140,6 +140,83 @@ fn hs256(c: &mut Criterion) {
     group.finish();
 }
 
+/// A token whose header is not byte for byte ours (a `kid`, a reordered
+/// header, another issuer's tokens): its header goes through the JOSE
+/// header rules before the key is chosen. Our own header, and
+/// `jsonwebtoken::decode` on the same token, in the same run.
+fn foreign_header(c: &mut Criterion) {
+    use base64::Engine;
+    let mut config = JwtConfig::simplejwt_guide(SECRET);
+    config.verified_token_cache_capacity = 0;
+    let ours = codec(&config);
+    let own = ours
+        .mint_pair("1", &serde_json::Map::new())
+        .unwrap()
+        .access
+        .token;
+    let payload = own.split('.').nth(1).unwrap();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"{"typ":"JWT","alg":"HS256","kid":"2026-11"}"#);
+    let message = format!("{header}.{payload}");
+    let encoding = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &encoding, Algorithm::HS256).unwrap();
+    let foreign = format!("{message}.{signature}");
+    let decoding = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let validation = jsonwebtoken_validation(Algorithm::HS256);
+
+    let mut group = c.benchmark_group("verify HS256, header not ours");
+    for (name, token) in [("own header", &own), ("header rules", &foreign)] {
+        group.bench_function(BenchmarkId::new("tower-simplejwt", name), |b| {
+            b.iter(|| {
+                ours.verify(
+                    std::hint::black_box(token),
+                    Expected::Kind(TokenKind::Access),
+                )
+                .unwrap()
+            })
+        });
+    }
+    group.bench_function("jsonwebtoken::decode", |b| {
+        b.iter(|| {
+            jsonwebtoken::decode::<ContractClaims>(
+                std::hint::black_box(&foreign),
+                &decoding,
+                &validation,
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
+
+    if std::env::args().any(|arg| arg == "--test") {
+        return;
+    }
+    let access = Expected::Kind(TokenKind::Access);
+    let through_rules = || {
+        ours.verify(std::hint::black_box(&foreign), access).unwrap();
+    };
+    paired(
+        "verify HS256, header through the rules ÷ own header",
+        through_rules,
+        || {
+            ours.verify(std::hint::black_box(&own), access).unwrap();
+        },
+    );
+    paired(
+        "verify HS256, header through the rules ÷ jsonwebtoken::decode",
+        through_rules,
+        || {
+            jsonwebtoken::decode::<ContractClaims>(
+                std::hint::black_box(&foreign),
+                &decoding,
+                &validation,
+            )
+            .unwrap();
+        },
+    );
+}
+
 fn asymmetric(c: &mut Criterion) {
     for (algorithm, key) in [
         (Algorithm::ES256, "ec256"),
@@ -518,6 +595,6 @@ fn paired_ratios(_: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = paired_ratios, hs256, asymmetric, auth_layer, axum_route
+    targets = paired_ratios, hs256, foreign_header, asymmetric, auth_layer, axum_route
 }
 criterion_main!(benches);

@@ -394,6 +394,21 @@ pub enum ConfigError {
     /// An HMAC algorithm with an empty secret.
     #[error("the signing key (HMAC secret) is empty")]
     EmptySecret,
+    /// An HMAC secret shorter than the hash output (RFC 7518 §3.2): one
+    /// captured token would let it be guessed offline.
+    #[error(
+        "the {algorithm:?} secret is {length} bytes, but it must be at least {minimum} bytes \
+         (RFC 7518 §3.2; one captured token lets a short secret be guessed offline): \
+         use a random secret such as the output of `openssl rand -hex {minimum}`"
+    )]
+    SecretTooShort {
+        /// The HMAC algorithm.
+        algorithm: Algorithm,
+        /// The secret's length in bytes.
+        length: usize,
+        /// The least length for `algorithm`: its hash output in bytes.
+        minimum: usize,
+    },
     /// A PEM key given where an HMAC secret is expected.
     #[error("{0:?} takes a shared secret, but the signing key is a PEM key (RS/ES/EdDSA key given for an HMAC algorithm?)")]
     PemKeyForHmac(Algorithm),

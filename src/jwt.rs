@@ -9,7 +9,7 @@
 //! use tower_simplejwt::store::MemoryTokenStore;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret"))
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
 //!     .token_store(MemoryTokenStore::new())
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()

@@ -14,7 +14,7 @@
 //! use tower_simplejwt::refresh::RefreshLayer;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();

@@ -17,6 +17,9 @@ use tower_simplejwt::credentials::{
 use tower_simplejwt::token::Claims;
 use tower_simplejwt::Jwt;
 
+/// An HS256 secret: 32 bytes or more.
+const SECRET: &str = "an axum test secret, 32 bytes or more";
+
 #[derive(Deserialize)]
 struct Role {
     role: String,
@@ -44,7 +47,7 @@ fn get_with(path: &str, access: Option<&str>) -> Request<Body> {
 async fn extractors_and_token_routes() {
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("secret"))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
         .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
         .build()
         .unwrap();

@@ -14,6 +14,9 @@ use tower_simplejwt::credentials::{
 };
 use tower_simplejwt::{Jwt, JwtLayer};
 
+/// An HS256 secret: 32 bytes or more.
+const SECRET: &str = "a long random secret, 32 bytes or more";
+
 async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
@@ -32,7 +35,7 @@ async fn jwt_layer_on_a_router() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret"))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .build()
         .unwrap();

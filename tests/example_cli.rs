@@ -210,3 +210,74 @@ fn sighup_reloads_the_key_files() {
     drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_short_secret_stops_the_server_and_keygen_makes_a_long_enough_one() {
+    let dir = temp_dir("secret");
+    let short = std::process::Command::new(server_binary())
+        .args(["--listen", &free_address().to_string()])
+        .current_dir(&dir)
+        .env("TOWER_JWT_SECRET", "change-me")
+        .output()
+        .unwrap();
+    assert_eq!(
+        short.status.code(),
+        Some(1),
+        "a startup error, not a server"
+    );
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    for needed in [
+        "TOWER_JWT_SECRET is 9 bytes",
+        "at least 32 bytes",
+        "server keygen --algorithm HS256",
+    ] {
+        assert!(stderr.contains(needed), "{needed:?} in {stderr}");
+    }
+
+    for (algorithm, bytes) in [("HS256", 32), ("HS384", 48), ("HS512", 64)] {
+        let first = run(&dir, &["keygen", "--algorithm", algorithm], "");
+        let second = run(&dir, &["keygen", "--algorithm", algorithm], "");
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let secret = String::from_utf8(first.stdout).unwrap();
+        let secret = secret.strip_suffix('\n').expect("one line");
+        assert_eq!(
+            secret.len(),
+            bytes * 2,
+            "{algorithm}: {bytes} random bytes in hex"
+        );
+        assert!(
+            secret.bytes().all(|byte| byte.is_ascii_hexdigit()),
+            "{secret}"
+        );
+        assert_ne!(
+            secret.as_bytes(),
+            second.stdout.trim_ascii_end(),
+            "random each time"
+        );
+    }
+
+    // The HS256 secret keygen printed starts the server.
+    let secret = run(&dir, &["keygen", "--algorithm", "HS256"], "").stdout;
+    let secret = String::from_utf8(secret).unwrap();
+    let address = free_address();
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let child = std::process::Command::new(server_binary())
+        .args(["--listen", &address.to_string()])
+        .current_dir(&dir)
+        .env("TOWER_JWT_SECRET", secret.trim_end())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let _server = Running(child);
+    wait_until_listening(address, "the server with keygen's secret");
+    let (status, _) = post_json(address, "/api/token/verify/", &json!({"token": "x"}));
+    assert_eq!(status, 401);
+    drop(_server);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -19,6 +19,9 @@ use tower_simplejwt::credentials::{
 };
 use tower_simplejwt::Jwt;
 
+/// An HS256 secret: 32 bytes or more.
+const SECRET: &str = "hyper-test-secret, 32 bytes or more";
+
 #[tokio::test]
 async fn token_endpoints_and_a_protected_route_on_plain_hyper() {
     let clock = ManualClock::new(1_800_000_000);
@@ -28,7 +31,7 @@ async fn token_endpoints_and_a_protected_route_on_plain_hyper() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("hyper-test-secret"))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .clock(Arc::new(clock.clone()))
         .build()

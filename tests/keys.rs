@@ -7,11 +7,14 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::config::{ConfigError, JwtConfig};
 use tower_simplejwt::error::TokenError;
-use tower_simplejwt::keys::{Key, KeySet};
+use tower_simplejwt::keys::{min_secret_bytes, Key, KeySet};
 use tower_simplejwt::token::{Expected, TokenCodec};
-use tower_simplejwt::Algorithm;
+use tower_simplejwt::{Algorithm, BuildError, Jwt};
+
+/// An HS256 secret of the required length (32 bytes or more).
+const SECRET: &str = "keys-test-secret-of-at-least-32-bytes";
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -47,7 +50,7 @@ fn asymmetric(algorithm: Algorithm) -> Key {
 
 #[test]
 fn headers_carry_the_kid_of_asymmetric_keys_and_hmac_stays_exact() {
-    let hmac = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    let hmac = TokenCodec::new(&JwtConfig::new(SECRET)).unwrap();
     let token = hmac.mint_pair("1", &Map::new()).unwrap().access.token;
     assert_eq!(
         URL_SAFE_NO_PAD
@@ -56,7 +59,7 @@ fn headers_carry_the_kid_of_asymmetric_keys_and_hmac_stays_exact() {
         br#"{"alg":"HS256","typ":"JWT"}"#
     );
 
-    let mut with_kid = JwtConfig::new("secret");
+    let mut with_kid = JwtConfig::new(SECRET);
     with_kid.key_id = Some("k1".into());
     let token = TokenCodec::new(&with_kid)
         .unwrap()
@@ -76,7 +79,7 @@ fn headers_carry_the_kid_of_asymmetric_keys_and_hmac_stays_exact() {
         Algorithm::ES384,
         Algorithm::EdDSA,
     ] {
-        let codec = TokenCodec::new(&JwtConfig::new("unused")).unwrap();
+        let codec = TokenCodec::new(&JwtConfig::new(SECRET)).unwrap();
         codec.set_key_set(KeySet::new(asymmetric(algorithm), []).unwrap());
         let token = codec.mint_pair("1", &Map::new()).unwrap().access.token;
         let header = header_of(&token);
@@ -92,7 +95,7 @@ fn headers_carry_the_kid_of_asymmetric_keys_and_hmac_stays_exact() {
 
 #[test]
 fn rotation_keeps_old_tokens_until_their_key_is_retired() {
-    let codec = TokenCodec::new(&JwtConfig::new("unused")).unwrap();
+    let codec = TokenCodec::new(&JwtConfig::new(SECRET)).unwrap();
     let old = asymmetric(Algorithm::ES256).with_kid("2026-10");
     codec.set_key_set(KeySet::new(old.clone(), []).unwrap());
     let before = codec.mint_pair("1", &Map::new()).unwrap().access.token;
@@ -120,11 +123,11 @@ fn rotation_keeps_old_tokens_until_their_key_is_retired() {
 
 #[test]
 fn no_verification_fails_while_keys_rotate() {
-    let codec = TokenCodec::new(&JwtConfig::new("unused")).unwrap();
-    let first = Key::from_secret(Algorithm::HS256, "first")
+    let codec = TokenCodec::new(&JwtConfig::new(SECRET)).unwrap();
+    let first = Key::from_secret(Algorithm::HS256, &"first ".repeat(8))
         .unwrap()
         .with_kid("a");
-    let second = Key::from_secret(Algorithm::HS384, "second")
+    let second = Key::from_secret(Algorithm::HS384, &"second ".repeat(8))
         .unwrap()
         .with_kid("b");
     codec.set_key_set(KeySet::new(first.clone(), [second.clone()]).unwrap());
@@ -180,8 +183,8 @@ fn an_independent_verifier_needs_only_the_published_jwks() {
         Algorithm::ES384,
         Algorithm::EdDSA,
     ] {
-        let codec = TokenCodec::new(&JwtConfig::new("unused")).unwrap();
-        let hmac = Key::from_secret(Algorithm::HS256, "never published")
+        let codec = TokenCodec::new(&JwtConfig::new(SECRET)).unwrap();
+        let hmac = Key::from_secret(Algorithm::HS256, &"never published ".repeat(2))
             .unwrap()
             .with_kid("secret");
         codec.set_key_set(KeySet::new(asymmetric(algorithm).with_kid("signing"), [hmac]).unwrap());
@@ -218,11 +221,55 @@ fn key_sets_refuse_what_cannot_work() {
         KeySet::new(public_only, []).is_err(),
         "a public key cannot sign"
     );
-    let a = Key::from_secret(Algorithm::HS256, "a")
+    let a = Key::from_secret(Algorithm::HS256, &"a".repeat(32))
         .unwrap()
         .with_kid("same");
-    let b = Key::from_secret(Algorithm::HS256, "b")
+    let b = Key::from_secret(Algorithm::HS256, &"b".repeat(32))
         .unwrap()
         .with_kid("same");
     assert!(KeySet::new(a, [b]).is_err(), "two keys under one kid");
+}
+
+#[test]
+fn short_hmac_secrets_fail_to_build() {
+    for (algorithm, minimum) in [
+        (Algorithm::HS256, 32),
+        (Algorithm::HS384, 48),
+        (Algorithm::HS512, 64),
+    ] {
+        let short = "k".repeat(minimum - 1);
+        let refused = ConfigError::SecretTooShort {
+            algorithm,
+            length: minimum - 1,
+            minimum,
+        };
+        let config = JwtConfig::simplejwt_guide("unused").with_hmac(algorithm, short.as_str());
+        assert_eq!(TokenCodec::new(&config).unwrap_err(), refused);
+        assert_eq!(
+            Jwt::builder(config).build().unwrap_err(),
+            BuildError::Config(refused.clone()),
+            "the whole stack refuses to build"
+        );
+        assert_eq!(Key::from_secret(algorithm, &short).unwrap_err(), refused);
+        assert_eq!(min_secret_bytes(algorithm), Some(minimum));
+
+        let enough = "k".repeat(minimum);
+        let config = JwtConfig::simplejwt_guide("unused").with_hmac(algorithm, enough.as_str());
+        assert!(TokenCodec::new(&config).is_ok(), "{algorithm:?}");
+    }
+    // Bytes, not characters: eleven three-byte characters are 33 bytes.
+    assert!(Key::from_secret(Algorithm::HS256, &"€".repeat(11)).is_ok());
+    assert!(Key::from_secret(Algorithm::HS256, &"€".repeat(10)).is_err());
+    // The message says what to do.
+    let message = TokenCodec::new(&JwtConfig::new("change-me"))
+        .unwrap_err()
+        .to_string();
+    for needed in [
+        "HS256",
+        "9 bytes",
+        "at least 32 bytes",
+        "openssl rand -hex 32",
+    ] {
+        assert!(message.contains(needed), "{needed:?} in {message}");
+    }
 }

@@ -20,6 +20,9 @@ use tower_simplejwt::credentials::{
 };
 use tower_simplejwt::Jwt;
 
+/// An HS256 secret: 32 bytes or more.
+const SECRET: &str = "tonic-test-secret, 32 bytes or more";
+
 fn with_token(token: Option<&str>) -> tonic::Request<WhoAmIRequest> {
     let mut request = tonic::Request::new(WhoAmIRequest {});
     if let Some(token) = token {
@@ -39,7 +42,7 @@ async fn grpc_calls_with_valid_expired_and_missing_tokens() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("tonic-test-secret"))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .clock(Arc::new(clock.clone()))
         .build()

@@ -9,7 +9,8 @@
 //! cargo run --example server -- createuser NAME [--inactive] [--password PASSWORD] [--database URL]
 //! ```
 //!
-//! The HS256 secret comes from `TOWER_JWT_SECRET`; without it a random one is
+//! The HS256 secret comes from `TOWER_JWT_SECRET` (at least 32 bytes:
+//! `server keygen --algorithm HS256` prints one); without it a random one is
 //! used (and tokens die with the process).
 
 mod app;
@@ -37,6 +38,7 @@ const USAGE: &str = "usage:
          [--trust-issuer URL... --trust-audience AUDIENCE]
   server createuser NAME [--inactive] [--password PASSWORD] [--database URL]
   server keygen --algorithm ES256|ES384|EdDSA|RS256 > key.pem
+  server keygen --algorithm HS256|HS384|HS512         (prints a random secret for TOWER_JWT_SECRET)
 
 --signing-key   a PEM private key for --algorithm (RS*, PS*, ES256/384, EdDSA); tokens carry its kid
 --verifying-key a PEM public key that also verifies (key rotation); SIGHUP reloads the key files
@@ -62,7 +64,8 @@ const USAGE: &str = "usage:
                 which `benches/load-example-server.sh` compares /api/me/ with; HS256 only
 --clock-file    read the time (Unix seconds) from FILE instead of the system clock; for tests
 
-The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset).";
+The HS256 secret is read from TOWER_JWT_SECRET (a random one when unset); it must be at least
+32 bytes: export TOWER_JWT_SECRET=$(server keygen --algorithm HS256)";
 
 #[derive(Debug)]
 struct Args {
@@ -198,17 +201,37 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(parsed)
 }
 
-fn secret() -> String {
+/// The HS256 secret from `TOWER_JWT_SECRET`, or a random one when it is unset.
+fn secret() -> Result<String, Error> {
+    let algorithm = tower_simplejwt::Algorithm::HS256;
+    let minimum = tower_simplejwt::keys::min_secret_bytes(algorithm).unwrap_or(32);
     match std::env::var("TOWER_JWT_SECRET") {
-        Ok(secret) if !secret.is_empty() => secret,
+        Ok(secret) if !secret.is_empty() => {
+            if secret.len() < minimum {
+                return Err(format!(
+                    "TOWER_JWT_SECRET is {} bytes, but an {algorithm:?} secret must be at least \
+                     {minimum} bytes (RFC 7518 §3.2; a short secret can be guessed offline from \
+                     one captured token): make one with \
+                     `export TOWER_JWT_SECRET=$(server keygen --algorithm {algorithm:?})`",
+                    secret.len()
+                )
+                .into());
+            }
+            Ok(secret)
+        }
         _ => {
-            let secret: String = (0..32)
-                .map(|_| format!("{:02x}", rand::random::<u8>()))
-                .collect();
             tracing::warn!("TOWER_JWT_SECRET is not set: using a random secret, so tokens die with this process");
-            secret
+            Ok(random_secret(minimum))
         }
     }
+}
+
+/// `bytes` random bytes as hex text (twice as many characters).
+fn random_secret(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut random = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    random.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A clock read from a file holding Unix seconds, so that tests spanning
@@ -264,10 +287,15 @@ async fn main() {
     }
 }
 
-/// A new private key, PKCS#8 PEM, for `keygen`.
+/// What `keygen` prints: a new private key (PKCS#8 PEM) for an asymmetric
+/// algorithm, or a random secret (hex, one line) as long as the hash output
+/// for an HMAC one.
 fn generate_key(algorithm: tower_simplejwt::Algorithm) -> Result<String, Error> {
     use p256::pkcs8::{EncodePrivateKey, LineEnding};
     use tower_simplejwt::Algorithm;
+    if let Some(minimum) = tower_simplejwt::keys::min_secret_bytes(algorithm) {
+        return Ok(format!("{}\n", random_secret(minimum)));
+    }
     let mut rng = rand::rngs::OsRng;
     let pem = match algorithm {
         Algorithm::ES256 => p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF)?,
@@ -289,9 +317,7 @@ fn generate_key(algorithm: tower_simplejwt::Algorithm) -> Result<String, Error> 
         | Algorithm::PS512 => {
             rsa::RsaPrivateKey::new(&mut rng, 2048)?.to_pkcs8_pem(LineEnding::LF)?
         }
-        other => {
-            return Err(format!("keygen: {other:?} takes a shared secret, not a key pair").into())
-        }
+        other => return Err(format!("keygen: {other:?} is not supported").into()),
     };
     Ok(pem.to_string())
 }
@@ -320,15 +346,15 @@ async fn run(args: Args) -> Result<(), Error> {
     if args.keygen {
         let algorithm = args
             .algorithm
-            .ok_or("keygen needs --algorithm ES256|ES384|EdDSA|RS256")?;
+            .ok_or("keygen needs --algorithm ES256|ES384|EdDSA|RS256|HS256|HS384|HS512")?;
         print!("{}", generate_key(algorithm)?);
         return Ok(());
     }
     // The HS256 secret matters only when no private key signs.
     let secret = if args.create_user.is_some() || args.signing_key.is_some() {
-        "unused: no HMAC signing".to_owned()
+        random_secret(32)
     } else {
-        secret()
+        secret()?
     };
     let options = app::Options {
         database: args.database.clone(),

@@ -1,9 +1,13 @@
 //! Differential verification against plain `jsonwebtoken::decode` with the
 //! same key: over signed, fuzzer-chosen headers and payloads, both accept or
 //! both reject, and agree on the claims. We may refuse where CONTRACT.md
-//! says we are stricter: duplicate claim names (structure); and, with the
+//! says we are stricter: duplicate claim names and the header rules
+//! (structure: any `crit`, which jsonwebtoken ignores; `b64`; `jku`, `x5u`,
+//! `jwk`, `x5c`; the JWE-only parameters such as `enc` and `zip`; a
+//! parameter named twice; a `kid` that is not a string); and, with the
 //! claim rules, a future or malformed `iat`, a missing or non-string `jti`,
-//! and `exp` equal to now (PyJWT's boundary).
+//! and `exp` equal to now (PyJWT's boundary). We never accept what
+//! jsonwebtoken refuses.
 #![no_main]
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -39,6 +43,40 @@ fn has_duplicate_claims(payload: &[u8]) -> bool {
     serde_json::from_slice::<Probe>(payload).map(|probe| probe.0).unwrap_or(false)
 }
 
+/// Header parameters whose presence refuses a token (`src/token/header.rs`).
+const REFUSED_HEADER_PARAMETERS: [&str; 15] =
+    ["crit", "b64", "jku", "x5u", "jwk", "x5c", "enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c"];
+
+/// Whether our header rules refuse this header where jsonwebtoken may not:
+/// a refused parameter, a parameter named twice, or a `kid` that is not a string.
+fn refused_by_our_header_rules(header: &[u8]) -> bool {
+    struct Probe(bool);
+    impl<'de> serde::de::Deserialize<'de> for Probe {
+        fn deserialize<D: serde::de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Probe;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+                    let mut seen = std::collections::HashSet::new();
+                    let mut refused = false;
+                    while let Some(name) = map.next_key::<String>()? {
+                        let value = map.next_value::<Value>()?;
+                        refused |= REFUSED_HEADER_PARAMETERS.contains(&name.as_str())
+                            || (name == "kid" && !value.is_string());
+                        refused |= !seen.insert(name);
+                    }
+                    Ok(Probe(refused))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+    serde_json::from_slice::<Probe>(header).map(|probe| probe.0).unwrap_or(false)
+}
+
 fn jsonwebtoken_decode(token: &str, validate: bool) -> Option<Map<String, Value>> {
     let key = DecodingKey::from_secret(SECRET.as_bytes());
     let mut validation = Validation::new(Algorithm::HS256);
@@ -71,7 +109,10 @@ fuzz_target!(|data: &[u8]| {
     let theirs = jsonwebtoken_decode(&token, false);
     match (&ours, &theirs) {
         (Some(ours), Some(theirs)) => assert_eq!(ours, theirs, "the claims differ"),
-        (None, Some(_)) => assert!(has_duplicate_claims(payload), "we refuse a token jsonwebtoken accepts: {token}"),
+        (None, Some(_)) => assert!(
+            has_duplicate_claims(payload) || refused_by_our_header_rules(header),
+            "we refuse a token jsonwebtoken accepts: {token}"
+        ),
         (Some(_), None) => panic!("we accept a token jsonwebtoken refuses: {token}"),
         (None, None) => {}
     }
@@ -98,7 +139,8 @@ fuzz_target!(|data: &[u8]| {
     if ours != theirs {
         let iat_refused = claims.get("iat").is_some_and(|iat| is_u64_date(Some(iat)).is_none_or(|iat| iat > NOW));
         let jti_refused = !claims.get("jti").is_some_and(Value::is_string);
-        let stricter = !ours && (iat_refused || jti_refused || has_duplicate_claims(payload));
+        let stricter = !ours
+            && (iat_refused || jti_refused || has_duplicate_claims(payload) || refused_by_our_header_rules(header));
         assert!(stricter, "verification disagrees (ours {ours}, jsonwebtoken {theirs}) on {token}");
     }
 });

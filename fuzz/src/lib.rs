@@ -12,7 +12,7 @@ use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, Passw
 use tower_simplejwt::token::TokenCodec;
 use tower_simplejwt::Jwt;
 
-pub const SECRET: &str = "fuzz-secret";
+pub const SECRET: &str = "fuzz-secret-of-at-least-32-bytes-long";
 pub const NOW: u64 = 1_800_000_000;
 
 pub static CODEC: LazyLock<TokenCodec> = LazyLock::new(|| {

@@ -123,8 +123,51 @@ impl fmt::Debug for Key {
     }
 }
 
+/// The shortest HMAC secret for `algorithm`, in bytes: its hash output
+/// (RFC 7518 §3.2); `None` for other algorithms.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::keys::min_secret_bytes;
+/// use tower_simplejwt::Algorithm;
+///
+/// assert_eq!(min_secret_bytes(Algorithm::HS256), Some(32));
+/// assert_eq!(min_secret_bytes(Algorithm::HS512), Some(64));
+/// assert_eq!(min_secret_bytes(Algorithm::ES256), None);
+/// ```
+pub fn min_secret_bytes(algorithm: Algorithm) -> Option<usize> {
+    match algorithm {
+        Algorithm::HS256 => Some(32),
+        Algorithm::HS384 => Some(48),
+        Algorithm::HS512 => Some(64),
+        _ => None,
+    }
+}
+
 impl Key {
     /// An HMAC key (HS256, HS384, HS512) from its shared secret; it signs and verifies.
+    ///
+    /// The secret must be at least as long as the hash output (32 bytes for
+    /// HS256, 48 for HS384, 64 for HS512; RFC 7518 §3.2), or it is
+    /// [`ConfigError::SecretTooShort`]: a short secret can be found offline
+    /// from one captured token. `openssl rand -hex 32` makes a good HS256
+    /// secret (64 bytes of text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::ConfigError;
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let secret = "3f1c0e9b7a26d4c8e5f0a1b2c3d4e5f60718293a4b5c6d7e8f9012345678abcd";
+    /// assert!(Key::from_secret(Algorithm::HS256, secret).is_ok());
+    /// assert_eq!(
+    ///     Key::from_secret(Algorithm::HS256, "secret").unwrap_err(),
+    ///     ConfigError::SecretTooShort { algorithm: Algorithm::HS256, length: 6, minimum: 32 },
+    /// );
+    /// ```
     pub fn from_secret(algorithm: Algorithm, secret: &str) -> Result<Self, ConfigError> {
         if family_of(algorithm)? != KeyFamily::Hmac {
             return Err(ConfigError::MissingVerifyingKey(algorithm));
@@ -134,6 +177,13 @@ impl Key {
         }
         if secret.contains("-----BEGIN") {
             return Err(ConfigError::PemKeyForHmac(algorithm));
+        }
+        if let Some(minimum) = min_secret_bytes(algorithm).filter(|&min| secret.len() < min) {
+            return Err(ConfigError::SecretTooShort {
+                algorithm,
+                length: secret.len(),
+                minimum,
+            });
         }
         let key = Key {
             kid: None,

@@ -25,8 +25,8 @@ use crate::config::ConfigError;
 /// use tower_simplejwt::keys::{Key, KeySet};
 /// use tower_simplejwt::Algorithm;
 ///
-/// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap().with_kid("2026-10");
-/// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("2026-11");
+/// let old = Key::from_secret(Algorithm::HS256, "old secret, 32 bytes or more, random").unwrap().with_kid("2026-10");
+/// let new = Key::from_secret(Algorithm::HS256, "new secret, 32 bytes or more, random").unwrap().with_kid("2026-11");
 /// let set = KeySet::new(new, [old]).unwrap();
 /// assert_eq!(set.signing_key().and_then(|key| key.kid()), Some("2026-11"));
 /// assert_eq!(set.keys().len(), 2);
@@ -39,6 +39,11 @@ pub struct KeySet {
     signs: bool,
     /// The base64url header of tokens signed with the signing key.
     header: String,
+    /// Which key set of its codec this is: set by
+    /// [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set),
+    /// so that a verification under a retired set cannot fill the
+    /// verified-token cache.
+    generation: u64,
 }
 
 impl KeySet {
@@ -83,6 +88,7 @@ impl KeySet {
             keys,
             signs: true,
             header,
+            generation: 0,
         })
     }
 
@@ -111,6 +117,7 @@ impl KeySet {
             keys,
             signs: false,
             header: String::new(),
+            generation: 0,
         })
     }
 
@@ -139,6 +146,17 @@ impl KeySet {
 
     pub(crate) fn header(&self) -> &str {
         &self.header
+    }
+
+    /// The generation of this set in its codec (0 for the first one).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The same set as generation `generation` of its codec.
+    pub(crate) fn with_generation(mut self, generation: u64) -> Self {
+        self.generation = generation;
+        self
     }
 
     /// The key that verifies a token with this `kid` and `alg`: the key of

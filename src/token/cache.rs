@@ -32,6 +32,11 @@ struct Shard {
     /// doorkeeper): such a token is remembered on its second use, so tokens
     /// used only once cost a hash and a slot write, not an insertion.
     seen_once: Box<[u64]>,
+    /// The key-set generation whose tokens this shard takes: an insertion
+    /// verified under another (an older) generation is dropped, so a
+    /// verification that started before a key rotation cannot put a token
+    /// of a retired key back after the rotation emptied the cache.
+    generation: u64,
 }
 
 /// A token's hash, computed once per verification and used for its shard,
@@ -58,6 +63,7 @@ impl VerifiedCache {
                     Mutex::new(Shard {
                         entries: HashTable::new(),
                         seen_once: vec![0; per_shard].into_boxed_slice(),
+                        generation: 0,
                     })
                 })
                 .collect(),
@@ -84,12 +90,15 @@ impl VerifiedCache {
             .map(|entry| entry.claims.clone())
     }
 
-    /// Remembers a token whose signature checked out: at once when its
-    /// signature was `expensive` to check, otherwise on its second use. A
+    /// Remembers a token whose signature checked out with the keys of
+    /// `generation`: at once when its signature was `expensive` to check,
+    /// otherwise on its second use; not at all when the keys changed since
+    /// (the check and the insertion are one step under the shard's lock). A
     /// full shard first drops its expired tokens, then everything if that
     /// was not enough.
     pub(crate) fn insert(
         &self,
+        generation: u64,
         hash: TokenHash,
         token: &str,
         claims: &RawClaims,
@@ -98,6 +107,9 @@ impl VerifiedCache {
     ) {
         let mut guard = self.shard(hash);
         let shard = &mut *guard;
+        if shard.generation != generation {
+            return;
+        }
         if !expensive {
             let slot = &mut shard.seen_once[hash.0 as usize % self.per_shard];
             if *slot != hash.0 {
@@ -130,10 +142,21 @@ impl VerifiedCache {
         );
     }
 
-    /// Forgets every token (after a key is retired, say).
+    /// Forgets every token.
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
             let mut shard = lock(shard);
+            shard.entries.clear();
+            shard.seen_once.fill(0);
+        }
+    }
+
+    /// Forgets every token and from now on takes only tokens verified with
+    /// the keys of `generation` (after a key rotation).
+    pub(crate) fn start_generation(&self, generation: u64) {
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            shard.generation = generation;
             shard.entries.clear();
             shard.seen_once.fill(0);
         }
@@ -160,7 +183,7 @@ mod tests {
     }
 
     fn insert(cache: &VerifiedCache, token: &str, claims: &RawClaims, expensive: bool) {
-        cache.insert(cache.hash(token), token, claims, expensive, 10);
+        cache.insert(0, cache.hash(token), token, claims, expensive, 10);
     }
 
     fn get(cache: &VerifiedCache, token: &str) -> Option<RawClaims> {
@@ -205,6 +228,37 @@ mod tests {
         assert!(
             get(&cache, "forgotten").is_none(),
             "clearing forgets what was seen too"
+        );
+    }
+
+    #[test]
+    fn a_new_generation_drops_insertions_verified_under_an_older_one() {
+        let cache = VerifiedCache::new(1000).unwrap();
+        insert(&cache, "old", &claims(500), true);
+        cache.start_generation(1);
+        assert!(
+            get(&cache, "old").is_none(),
+            "a rotation forgets every token"
+        );
+        insert(&cache, "late", &claims(500), true);
+        assert!(
+            get(&cache, "late").is_none(),
+            "verified with generation 0, inserted after generation 1 began"
+        );
+        cache.insert(1, cache.hash("current"), "current", &claims(500), true, 10);
+        assert!(get(&cache, "current").is_some());
+        cache.clear();
+        cache.insert(
+            1,
+            cache.hash("after clear"),
+            "after clear",
+            &claims(500),
+            true,
+            10,
+        );
+        assert!(
+            get(&cache, "after clear").is_some(),
+            "clearing keeps the generation"
         );
     }
 }

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -8,11 +8,13 @@ use serde_json::{Map, Value};
 
 use super::cache::VerifiedCache;
 use super::claims::{ClaimNames, NumericDate, RawClaims, StringClaim};
+use super::header::parse_header;
 use super::jti::new_jti;
 use super::{Claims, Expected, TokenKind, UserIdClaim};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ConfigError, JwtConfig};
 use crate::error::TokenError;
+use crate::lock::lock;
 use arc_swap::ArcSwap;
 
 use crate::keys::{family_of, Key, KeyFamily, KeySet};
@@ -20,8 +22,11 @@ use crate::keys::{family_of, Key, KeyFamily, KeySet};
 /// Mints and verifies tokens with keys parsed once.
 ///
 /// Cheap to clone (one `Arc`). Verification is pinned to the configured
-/// algorithm: the token's header is read only to check that it names that
-/// algorithm.
+/// algorithm: the token's header only chooses among the configured keys
+/// (by `kid`) and must name that key's algorithm. Every registered header
+/// parameter has a rule (`crit`, `jku`, `x5u`, `jwk`, `x5c`, `b64` and the
+/// JWE-only ones refuse the token; see the module documentation of
+/// [`token`](crate::token)).
 ///
 /// # Examples
 ///
@@ -29,7 +34,7 @@ use crate::keys::{family_of, Key, KeyFamily, KeySet};
 /// use tower_simplejwt::config::JwtConfig;
 /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 ///
-/// let codec = TokenCodec::new(&JwtConfig::simplejwt_guide("secret")).unwrap();
+/// let codec = TokenCodec::new(&JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more")).unwrap();
 /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
 /// let claims = codec.verify(&pair.access.token, Expected::Kind(TokenKind::Access)).unwrap();
 /// assert_eq!(claims.subject(), Some("1"));
@@ -56,6 +61,35 @@ struct CodecInner {
     clock: SharedClock,
     /// Tokens whose asymmetric signature was checked already.
     cache: Option<VerifiedCache>,
+    /// The generation of the current key set; held while a new set is
+    /// installed, so rotations happen one at a time and in order.
+    generation: Mutex<u64>,
+    /// Runs between a signature check and the cache insertion it leads to,
+    /// so a test can rotate the keys exactly there.
+    #[cfg(test)]
+    before_cache_insert: TestHook,
+}
+
+/// A closure run once at a point of a verification, in tests.
+#[cfg(test)]
+#[derive(Default)]
+struct TestHook(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+#[cfg(test)]
+impl TestHook {
+    fn run(&self) {
+        let hook = lock(&self.0).take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+#[cfg(test)]
+impl std::fmt::Debug for TestHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestHook")
+    }
 }
 
 /// A freshly minted token and its claims.
@@ -66,7 +100,7 @@ struct CodecInner {
 /// use tower_simplejwt::config::JwtConfig;
 /// use tower_simplejwt::token::TokenCodec;
 ///
-/// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+/// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
 /// let minted = codec.mint_pair("1", &serde_json::Map::new()).unwrap().refresh;
 /// assert_eq!(minted.token.split('.').count(), 3);
 /// assert_eq!(minted.claims.jti.len(), 32);
@@ -119,7 +153,7 @@ impl TokenCodec {
     /// use tower_simplejwt::token::TokenCodec;
     ///
     /// let clock = ManualClock::new(1_000);
-    /// let codec = TokenCodec::with_clock(&JwtConfig::new("s"), Arc::new(clock)).unwrap();
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("a long random secret, 32 bytes or more"), Arc::new(clock)).unwrap();
     /// assert_eq!(codec.now(), 1_000);
     /// ```
     pub fn with_clock(config: &JwtConfig, clock: SharedClock) -> Result<Self, ConfigError> {
@@ -163,7 +197,8 @@ impl TokenCodec {
         let cache = VerifiedCache::new(config.verified_token_cache_capacity);
         Ok(TokenCodec {
             inner: Arc::new(CodecInner {
-                keys: ArcSwap::from_pointee(keys),
+                // A set taken from another codec carries that codec's generation.
+                keys: ArcSwap::from_pointee(keys.with_generation(0)),
                 algorithm: config.algorithm,
                 names: ClaimNames {
                     token_type: config.token_type_claim.clone(),
@@ -178,6 +213,9 @@ impl TokenCodec {
                 max_token_bytes: config.max_token_bytes,
                 clock,
                 cache,
+                generation: Mutex::new(0),
+                #[cfg(test)]
+                before_cache_insert: TestHook::default(),
             }),
         })
     }
@@ -235,19 +273,34 @@ impl TokenCodec {
     /// use tower_simplejwt::token::{Expected, TokenCodec};
     /// use tower_simplejwt::Algorithm;
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("old secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("old secret, 32 bytes or more, random")).unwrap();
     /// let before = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
-    /// let old = Key::from_secret(Algorithm::HS256, "old secret").unwrap();
-    /// let new = Key::from_secret(Algorithm::HS256, "new secret").unwrap().with_kid("next");
+    /// let old = Key::from_secret(Algorithm::HS256, "old secret, 32 bytes or more, random").unwrap();
+    /// let new = Key::from_secret(Algorithm::HS256, "new secret, 32 bytes or more, random").unwrap().with_kid("next");
     /// codec.set_key_set(KeySet::new(new, [old]).unwrap());
     /// assert!(codec.verify(&before, Expected::Any).is_ok(), "old tokens verify until their key is dropped");
     /// let after = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
     /// assert!(codec.verify(&after, Expected::Any).is_ok());
     /// ```
     pub fn set_key_set(&self, keys: KeySet) {
-        self.inner.keys.store(Arc::new(keys));
-        // Remembered tokens may belong to a key that is gone.
-        self.forget_verified_tokens();
+        let inner = &*self.inner;
+        let mut generation = lock(&inner.generation);
+        *generation += 1;
+        inner
+            .keys
+            .store(Arc::new(keys.with_generation(*generation)));
+        // Remembered tokens may belong to a key that is gone, and a
+        // verification still running with the old set must not insert its
+        // token after this: the cache takes only the new generation now.
+        if let Some(cache) = &inner.cache {
+            cache.start_generation(*generation);
+        }
+    }
+
+    /// Sets the code run between a signature check and the cache insertion.
+    #[cfg(test)]
+    pub(crate) fn before_cache_insert(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.inner.before_cache_insert.0) = Some(Box::new(hook));
     }
 
     /// Forgets the tokens remembered by the verified-token cache, so the
@@ -373,7 +426,7 @@ impl TokenCodec {
     /// use tower_simplejwt::error::TokenError;
     /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
     /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
     /// assert_eq!(
     ///     codec.verify(&pair.access.token, Expected::Kind(TokenKind::Refresh)),
@@ -399,7 +452,7 @@ impl TokenCodec {
     /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
     ///
     /// let clock = ManualClock::new(1_000_000);
-    /// let codec = TokenCodec::with_clock(&JwtConfig::new("secret"), Arc::new(clock.clone())).unwrap();
+    /// let codec = TokenCodec::with_clock(&JwtConfig::new("a long random secret, 32 bytes or more"), Arc::new(clock.clone())).unwrap();
     /// let access = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
     /// clock.advance(Duration::from_secs(3600));
     /// let verified = codec.verify_even_if_expired(&access, Expected::Kind(TokenKind::Access)).unwrap();
@@ -426,7 +479,7 @@ impl TokenCodec {
     /// use tower_simplejwt::config::JwtConfig;
     /// use tower_simplejwt::token::TokenCodec;
     ///
-    /// let codec = TokenCodec::new(&JwtConfig::new("secret")).unwrap();
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
     /// let token = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
     /// assert_eq!(codec.decode_unvalidated(&token).unwrap()["user_id"], "1");
     /// ```
@@ -468,7 +521,10 @@ impl TokenCodec {
         if let Some((cache, hash)) =
             cache.filter(|_| expected != Expected::Kind(TokenKind::Refresh))
         {
-            cache.insert(hash, token, &raw, asymmetric, self.now());
+            #[cfg(test)]
+            inner.before_cache_insert.run();
+            // Tied to the keys that verified it: dropped if they were replaced meanwhile.
+            cache.insert(keys.generation(), hash, token, &raw, asymmetric, self.now());
         }
         self.apply_rules(raw, expected, allow_expired)
     }
@@ -553,14 +609,10 @@ fn check_signature<'t>(keys: &KeySet, token: &'t str) -> Result<(bool, &'t str),
         // Our own header, byte for byte: the signing key, nothing to parse.
         key.verify(message, signature).then_some(key)
     } else {
-        // Any other header is read exactly as jsonwebtoken reads it. Its
-        // `kid` selects among our keys and its `alg` must be that key's
-        // own; `jku`, `x5u` and `jwk` are never followed.
-        let bytes = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| TokenError::Invalid)?;
-        let header: jsonwebtoken::Header =
-            serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)?;
+        // Any other header goes through the rules of `header.rs` (`crit`,
+        // key-carrying and JWE parameters refused). Its `kid` selects among
+        // our keys and its `alg` must be that key's own.
+        let header = parse_header(header).map_err(|_| TokenError::Invalid)?;
         keys.find_verifier(header.kid.as_deref(), header.alg, |key| {
             key.verify(message, signature)
         })

@@ -69,7 +69,7 @@ test(`${mode} mode: log in, expire, five parallel calls with one refresh, expire
     '--refresh-lifetime', String(REFRESH_LIFETIME),
     '--clock-file', clockFile,
     ...(mode === 'cookie' ? ['--cookies'] : []),
-  ], { cwd: dir, env: { ...process.env, TOWER_JWT_SECRET: 'e2e-secret', RUST_LOG: 'info', NO_COLOR: '1' } });
+  ], { cwd: dir, env: { ...process.env, TOWER_JWT_SECRET: 'e2e-secret-of-at-least-32-bytes-long', RUST_LOG: 'info', NO_COLOR: '1' } });
   server.stdout.on('data', (chunk) => { log += chunk; });
   server.stderr.on('data', (chunk) => { log += chunk; });
   const refreshes = () => log.split('\n').filter((line) => line.includes('request') && line.includes('/api/token/refresh/')).length;

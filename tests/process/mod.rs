@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const SECRET: &str = "process-test-secret";
+pub const SECRET: &str = "process-test-secret-of-at-least-32-bytes";
 
 /// The example binary that `cargo test` builds beside the test binaries
 /// (with the same features as the tests).

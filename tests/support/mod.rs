@@ -21,7 +21,7 @@ use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::credentials::{PasswordHasher, UserStore};
 use tower_simplejwt::Algorithm;
 
-pub const SECRET: &str = "contract-test-secret";
+pub const SECRET: &str = "contract-test-secret-of-at-least-32-bytes";
 /// Where the test clock starts: tokens are minted "now" as far as the server knows.
 pub const START: u64 = 1_800_000_000;
 pub const ACCESS_LIFETIME: u64 = 7200;
