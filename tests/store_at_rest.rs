@@ -123,7 +123,7 @@ async fn successor_at_rest<S: TokenStore + Dump + Clone>(store: S) {
     let clock = ManualClock::new(SystemClock.now());
     let shared: SharedClock = Arc::new(clock.clone());
     let jwt = Jwt::builder(
-        JwtConfig::simplejwt_guide("at-rest-secret")
+        JwtConfig::simplejwt_guide("the at-rest test secret, of 32 bytes or more")
             .with_reuse(Duration::from_secs(GRACE), ReusePolicy::RevokeFamily),
     )
     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
