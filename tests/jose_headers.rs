@@ -290,6 +290,7 @@ mod remote_keys {
     use super::*;
 
     const ISSUER: &str = "http://issuer.test";
+    const AUDIENCE: &str = "this-api";
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!(
@@ -312,9 +313,11 @@ mod remote_keys {
         let config = JwtConfig::simplejwt_guide(SECRET);
         let remote = RemoteIssuers::start(
             &config,
-            vec![RemoteIssuer::new(ISSUER, &url)],
+            vec![RemoteIssuer::new(ISSUER, &url).with_audience(AUDIENCE)],
             RemoteSettings {
                 refresh_interval: Duration::from_secs(3600),
+                // The local issuer serves plain HTTP on loopback.
+                danger_allow_plain_http_for_tests: true,
                 ..RemoteSettings::default()
             },
             Arc::new(clock.clone()),
@@ -343,6 +346,7 @@ mod remote_keys {
         let claims = json!({
             "token_type": "access", "exp": START + 60, "iat": START, "user_id": "1",
             "jti": format!("{:032x}", rand::random::<u128>()), "iss": ISSUER,
+            "aud": AUDIENCE,
         });
         let message = format!(
             "{}.{}",
