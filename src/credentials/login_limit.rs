@@ -29,9 +29,10 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 /// when the hash is computed, even if the client has gone away meanwhile.
 /// Memory stays under the budget, and the user store sees at most
 /// `max_in_flight` lookups, however many logins arrive. argon2's working
-/// memory is kept between checks (at most the budget) rather than given
-/// back to the allocator each time: allocating and freeing it per check
-/// let the process grow to 12× the budget on glibc.
+/// memory is kept between checks, wiped, rather than given back to the
+/// allocator each time (allocating and freeing it per check let the process
+/// grow to 12× the budget on glibc); the memory kept and the memory in use
+/// together stay within the budget.
 ///
 /// # Examples
 ///
@@ -48,7 +49,7 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 #[derive(Debug, Clone)]
 pub struct LoginLimit {
     budget: Arc<Semaphore>,
-    /// argon2's working memory, reused: at most the budget is kept.
+    /// argon2's working memory, reused: kept and in use, at most the budget.
     memory: Arc<BlockPool>,
     budget_kib: u32,
     max_in_flight: usize,
