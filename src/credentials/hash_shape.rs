@@ -12,7 +12,9 @@ use crate::lock::lock;
 
 /// How many distinct shapes the tracker remembers; a user table holds a
 /// handful (the current argon2 parameters, older ones, Django's iteration
-/// counts), and a hostile table cannot grow the tracker past this.
+/// counts), and a hostile table cannot grow the tracker past this. When it
+/// is full, a new shape takes the place of the cheapest one if it costs
+/// more, so the slowest shape seen is always kept.
 const MAX_TRACKED_SHAPES: usize = 16;
 
 /// pbkdf2 iterations timed to learn what one costs, when no stored pbkdf2
@@ -148,27 +150,37 @@ pub(crate) struct ShapeCosts {
 }
 
 impl ShapeCosts {
-    /// Remembers that verifying `shape` took `elapsed`.
+    /// Remembers that verifying `shape` took `elapsed`. When the tracker
+    /// is full, a new shape replaces the cheapest one if it took longer,
+    /// so the slowest shape seen is never forgotten.
     pub(crate) fn record(&self, shape: &HashShape, elapsed: Duration) {
         let mut shortest = lock(&self.shortest);
         if let Some((_, fastest)) = shortest.iter_mut().find(|(known, _)| known == shape) {
             *fastest = (*fastest).min(elapsed);
         } else if shortest.len() < MAX_TRACKED_SHAPES {
             shortest.push((shape.clone(), elapsed));
+        } else if let Some(cheapest) = shortest
+            .iter_mut()
+            .min_by_key(|(_, fastest)| *fastest)
+            .filter(|(_, fastest)| *fastest < elapsed)
+        {
+            *cheapest = (shape.clone(), elapsed);
         }
     }
 
     /// The pbkdf2 iterations that cost, by the recorded times, what a
     /// verification of `shape` costs less than one of the slowest shape: 0
-    /// when `shape` is the slowest or was never recorded. The time of one
-    /// iteration is measured once (10 000 iterations) if no pbkdf2 shape
-    /// has been recorded.
-    pub(crate) fn padding_for(&self, shape: &HashShape) -> u32 {
+    /// when `shape` is the slowest. A shape the tracker does not hold (it
+    /// was full of costlier ones) is costed at `elapsed`, the time its
+    /// verification just took. The time of one iteration is measured once
+    /// (10 000 iterations) if no pbkdf2 shape has been recorded.
+    pub(crate) fn padding_for(&self, shape: &HashShape, elapsed: Duration) -> u32 {
         let (gap, per_iteration) = {
             let shortest = lock(&self.shortest);
-            let Some(own) = shortest.iter().find(|(known, _)| known == shape) else {
-                return 0;
-            };
+            let own = shortest
+                .iter()
+                .find(|(known, _)| known == shape)
+                .map_or(elapsed, |(_, fastest)| *fastest);
             let Some(longest) = shortest.iter().map(|(_, fastest)| *fastest).max() else {
                 return 0;
             };
@@ -181,7 +193,7 @@ impl ShapeCosts {
                     HashShape::Argon2 { .. } => None,
                 })
                 .min_by(f64::total_cmp);
-            (longest.saturating_sub(own.1), per_iteration)
+            (longest.saturating_sub(own), per_iteration)
         };
         if gap.is_zero() {
             return 0;
@@ -271,19 +283,27 @@ mod tests {
         let pbkdf2 = HashShape::Pbkdf2Sha256 {
             iterations: 1_000_000,
         };
-        assert_eq!(costs.padding_for(&argon2), 0, "never recorded");
+        assert_eq!(
+            costs.padding_for(&argon2, Duration::ZERO),
+            0,
+            "never recorded"
+        );
         costs.record(&argon2, Duration::from_millis(40));
         costs.record(&pbkdf2, Duration::from_millis(300));
         // 260 ms at 0.3 µs per iteration.
-        assert_eq!(costs.padding_for(&argon2), 866_666);
-        assert_eq!(costs.padding_for(&pbkdf2), 0, "the slowest is not padded");
+        assert_eq!(costs.padding_for(&argon2, Duration::ZERO), 866_666);
+        assert_eq!(
+            costs.padding_for(&pbkdf2, Duration::ZERO),
+            0,
+            "the slowest is not padded"
+        );
         // Once argon2 is the slowest, pbkdf2 is padded by its own iterations' time.
         costs.record(&argon2, Duration::from_millis(30));
         costs.record(
             &HashShape::argon2id(&Params::new(65536, 3, 1, None).unwrap()),
             Duration::from_millis(600),
         );
-        assert_eq!(costs.padding_for(&pbkdf2), 1_000_000);
+        assert_eq!(costs.padding_for(&pbkdf2, Duration::ZERO), 1_000_000);
     }
 
     #[test]
@@ -295,7 +315,7 @@ mod tests {
             &HashShape::argon2id(&Params::default()),
             Duration::from_secs(1),
         );
-        assert!(costs.padding_for(&cheap) > 0);
+        assert!(costs.padding_for(&cheap, Duration::ZERO) > 0);
         assert!(
             lock(&costs.shortest).iter().any(|(shape, _)| *shape
                 == HashShape::Pbkdf2Sha256 {
@@ -315,5 +335,44 @@ mod tests {
             );
         }
         assert_eq!(lock(&costs.shortest).len(), MAX_TRACKED_SHAPES);
+    }
+
+    #[test]
+    fn a_full_tracker_keeps_the_slowest_shape() {
+        let costs = ShapeCosts::default();
+        for iterations in 1..=16 {
+            costs.record(
+                &HashShape::Pbkdf2Sha256 { iterations },
+                Duration::from_micros(u64::from(iterations)),
+            );
+        }
+        // Seen after the tracker filled up: the costliest of all.
+        let slowest = HashShape::argon2id(&Params::new(65536, 3, 1, None).unwrap());
+        costs.record(&slowest, Duration::from_millis(600));
+        assert_eq!(
+            costs.slowest(),
+            Some(slowest.clone()),
+            "the dummy follows it"
+        );
+        let tracked = lock(&costs.shortest);
+        assert_eq!(tracked.len(), MAX_TRACKED_SHAPES);
+        assert!(
+            !tracked
+                .iter()
+                .any(|(shape, _)| *shape == HashShape::Pbkdf2Sha256 { iterations: 1 }),
+            "the cheapest made room"
+        );
+        drop(tracked);
+        // A shape cheaper than every tracked one is not kept, yet padded by
+        // the time its own verification took.
+        let cheap = HashShape::argon2id(&Params::new(8, 1, 1, None).unwrap());
+        costs.record(&cheap, Duration::from_nanos(1));
+        assert_ne!(costs.slowest(), Some(cheap.clone()));
+        assert!(!lock(&costs.shortest)
+            .iter()
+            .any(|(shape, _)| *shape == cheap));
+        // ~600 ms at 1 µs per iteration.
+        let padding = costs.padding_for(&cheap, Duration::from_nanos(1));
+        assert!((599_000..=600_000).contains(&padding), "{padding}");
     }
 }

@@ -120,11 +120,12 @@ impl PasswordHasher {
         };
         let started = Instant::now();
         let matches = verify_shaped(password, stored, pool);
-        self.costs.record(&shape, started.elapsed());
+        let elapsed = started.elapsed();
+        self.costs.record(&shape, elapsed);
         if !matches {
             // A wrong password costs what the slowest stored hash costs,
             // as an unknown username does.
-            let padding = self.costs.padding_for(&shape);
+            let padding = self.costs.padding_for(&shape, elapsed);
             if padding > 0 {
                 pbkdf2_sha256(password.as_bytes(), b"tower-simplejwt padding", padding);
             }
