@@ -191,8 +191,10 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
 /// [`StoreError::Overloaded`] before the user store is asked, which the
 /// obtain endpoint answers `503 service_unavailable` with `Retry-After: 1`:
 /// a flood of logins, with or without real usernames, cannot exhaust
-/// memory. An unknown username costs one verification of
-/// the slowest kind of hash the store has returned (see
+/// memory. An unknown username, and a user whose stored hash cannot match
+/// (Django's unusable `!…`, an unsupported algorithm), costs one
+/// verification of the slowest kind of hash the store has returned, and is
+/// charged its memory (see
 /// [`PasswordHasher::verify_dummy`]), and a wrong password against a
 /// cheaper hash is padded up to it (see [`PasswordHasher::verify`]), so
 /// response times do not reveal which usernames exist.
@@ -287,12 +289,9 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
             let hasher = self.hasher.clone();
             let password = password.to_owned();
             let stored = user.as_ref().map(|user| user.password_hash.clone());
-            // The dummy is chosen now, so that the memory reserved is its own.
-            let dummy = stored.is_none().then(|| hasher.dummy_shape());
-            let cost_kib = match &stored {
-                Some(stored) => hasher.check_memory_kib(Some(stored)),
-                None => hasher.memory_kib_of(dummy.as_ref()),
-            };
+            // The dummy (for an unknown user, or a hash that cannot be
+            // verified) is chosen now, so that the memory reserved is its own.
+            let (dummy, cost_kib) = hasher.check_plan(stored.as_deref());
             let permit = self
                 .limit
                 .room_for(admission, cost_kib)
@@ -304,11 +303,11 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
                 // cancelled meanwhile: the memory is in use until then.
                 let _permit = permit;
                 match (stored, dummy) {
-                    (Some(stored), _) => hasher.verify_with(&password, &stored, &memory),
-                    (None, Some(dummy)) => {
+                    (_, Some(dummy)) => {
                         hasher.verify_dummy_with(&password, &dummy, &memory);
                         false
                     }
+                    (Some(stored), None) => hasher.verify_with(&password, &stored, &memory),
                     (None, None) => false,
                 }
             })
@@ -330,4 +329,46 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
 /// A saturated login limit, as the obtain endpoint's `503 service_unavailable`.
 fn overloaded(saturated: super::login_limit::Saturated) -> StoreError {
     StoreError::Overloaded(saturated.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use argon2::Params;
+
+    use super::*;
+    use crate::credentials::hash_shape::HashShape;
+    use crate::credentials::MemoryUserStore;
+    use crate::lock::lock;
+
+    #[tokio::test]
+    async fn a_user_whose_hash_cannot_match_is_checked_as_an_unknown_user() {
+        let hasher = PasswordHasher::argon2id(8, 1, 1).unwrap();
+        // The slowest shape seen, with more memory than the hasher's own.
+        let slowest = HashShape::argon2id(&Params::new(64, 1, 1, None).unwrap());
+        hasher.costs().record(&slowest, Duration::from_secs(5));
+        let users = MemoryUserStore::new();
+        users.create("unusable", "!unusable", true).await.unwrap();
+        let authenticator = PasswordAuthenticator::new(users, hasher.clone());
+        assert_eq!(hasher.check_plan(None), (Some(slowest.clone()), 64));
+        assert_eq!(
+            hasher.check_plan(Some("!unusable")),
+            (Some(slowest.clone()), 64)
+        );
+
+        lock(&hasher.costs().recorded).clear();
+        assert_eq!(
+            authenticator.authenticate("nobody", "pw").await.unwrap(),
+            None
+        );
+        let unknown_user_work = std::mem::take(&mut *lock(&hasher.costs().recorded));
+        assert_eq!(unknown_user_work, vec![slowest]);
+        assert_eq!(
+            authenticator.authenticate("unusable", "pw").await.unwrap(),
+            None
+        );
+        let unusable_work = std::mem::take(&mut *lock(&hasher.costs().recorded));
+        assert_eq!(unusable_work, unknown_user_work);
+    }
 }

@@ -147,6 +147,9 @@ fn cost_params(params: &Params) -> Option<Params> {
 #[derive(Debug, Default)]
 pub(crate) struct ShapeCosts {
     shortest: Mutex<Vec<(HashShape, Duration)>>,
+    /// Every verification recorded, in order: the work done, for tests.
+    #[cfg(test)]
+    pub(crate) recorded: Mutex<Vec<HashShape>>,
 }
 
 impl ShapeCosts {
@@ -154,6 +157,8 @@ impl ShapeCosts {
     /// is full, a new shape replaces the cheapest one if it took longer,
     /// so the slowest shape seen is never forgotten.
     pub(crate) fn record(&self, shape: &HashShape, elapsed: Duration) {
+        #[cfg(test)]
+        lock(&self.recorded).push(shape.clone());
         let mut shortest = lock(&self.shortest);
         if let Some((_, fastest)) = shortest.iter_mut().find(|(known, _)| known == shape) {
             *fastest = (*fastest).min(elapsed);

@@ -102,7 +102,8 @@ impl PasswordHasher {
     }
 
     /// Whether `password` matches `stored` (argon2 PHC or Django `pbkdf2_sha256`).
-    /// Anything unparsable is a mismatch.
+    /// Anything unparsable is a mismatch, checked at the cost of an unknown
+    /// username (see [`verify_dummy`](Self::verify_dummy)).
     ///
     /// The time the verification took is remembered for
     /// [`verify_dummy`](Self::verify_dummy). A mismatch against a hash
@@ -116,6 +117,10 @@ impl PasswordHasher {
     /// [`verify`](Self::verify), with argon2's memory from `pool`.
     pub(crate) fn verify_with(&self, password: &str, stored: &str, pool: &BlockPool) -> bool {
         let Some(shape) = HashShape::of(stored) else {
+            // A hash that cannot match (Django's unusable `!…`, an
+            // unsupported algorithm) costs what an unknown username costs,
+            // so timing does not tell such a user from a missing one.
+            self.verify_dummy_with(password, &self.dummy_shape(), pool);
             return false;
         };
         let started = Instant::now();
@@ -167,10 +172,10 @@ impl PasswordHasher {
     }
 
     /// The memory, in KiB, that checking a password against `stored` holds
-    /// (against the dummy for an unknown user when `None`): the stored
-    /// hash's argon2 memory, and never less than this hasher's own, so that
-    /// cheap-looking checks are not a way around a
-    /// [`LoginLimit`](super::LoginLimit).
+    /// (against the dummy for an unknown user when `None`, or when `stored`
+    /// cannot be verified at all): the stored hash's argon2 memory, and
+    /// never less than this hasher's own, so that cheap-looking checks are
+    /// not a way around a [`LoginLimit`](super::LoginLimit).
     ///
     /// # Examples
     ///
@@ -183,18 +188,28 @@ impl PasswordHasher {
     /// assert_eq!(hasher.check_memory_kib(None), 8 * 1024);
     /// ```
     pub fn check_memory_kib(&self, stored: Option<&str>) -> u32 {
-        let checked = match stored {
-            Some(stored) => HashShape::of(stored),
-            None => Some(self.dummy_shape()),
-        };
-        self.memory_kib_of(checked.as_ref())
+        self.check_plan(stored).1
     }
 
-    /// The memory a check of `shape` is charged: its own, at least the hasher's.
-    pub(crate) fn memory_kib_of(&self, shape: Option<&HashShape>) -> u32 {
-        shape
+    /// How a password check against `stored` runs: the dummy it runs
+    /// instead (for an unknown user, or a hash that cannot be verified),
+    /// chosen now so that the memory reserved is its own, and the memory
+    /// (KiB) it is charged, as [`check_memory_kib`](Self::check_memory_kib).
+    pub(crate) fn check_plan(&self, stored: Option<&str>) -> (Option<HashShape>, u32) {
+        let shape = stored.and_then(HashShape::of);
+        let dummy = shape.is_none().then(|| self.dummy_shape());
+        let memory_kib = shape
+            .as_ref()
+            .or(dummy.as_ref())
             .map_or(0, HashShape::memory_kib)
-            .max(self.params.m_cost())
+            .max(self.params.m_cost());
+        (dummy, memory_kib)
+    }
+
+    /// What the hasher has learnt of the hashes it verified.
+    #[cfg(test)]
+    pub(crate) fn costs(&self) -> &ShapeCosts {
+        &self.costs
     }
 }
 
@@ -286,6 +301,7 @@ impl<'a> DjangoHash<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lock::lock;
 
     /// Written by Django 5.2's `PBKDF2PasswordHasher().encode("wonderland-42", "tSf3kyvAaWHUi0Rw2bVm0d", 1000)`.
     const DJANGO_HASH: &str =
@@ -354,5 +370,38 @@ mod tests {
             8,
             "at least the hasher's own memory"
         );
+    }
+
+    #[test]
+    fn unusable_hashes_cost_what_an_unknown_user_costs() {
+        let hasher = PasswordHasher::argon2id(8, 1, 1).unwrap();
+        // The slowest shape seen so far, with more memory than the hasher's own.
+        let slowest = HashShape::argon2id(&Params::new(64, 1, 1, None).unwrap());
+        hasher
+            .costs
+            .record(&slowest, std::time::Duration::from_secs(5));
+        let expected_memory = hasher.check_memory_kib(None);
+        assert_eq!(expected_memory, 64);
+        lock(&hasher.costs.recorded).clear();
+        hasher.verify_dummy("pw");
+        let unknown_user_work = std::mem::take(&mut *lock(&hasher.costs.recorded));
+        assert_eq!(unknown_user_work, vec![slowest]);
+        for unusable in [
+            "!Gw9FqZ1xkT0cYvPnR2sLmA8dE3hJ4uB5oW6iX7yV",
+            "",
+            "argon2$argon2id$v=19$m=102400,t=2,p=8$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "bcrypt_sha256$$2b$12$abcdefghijklmnopqrstuv",
+            "pbkdf2_sha1$260000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "pbkdf2_sha256$20000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ] {
+            assert!(!hasher.verify("pw", unusable), "{unusable}");
+            let work = std::mem::take(&mut *lock(&hasher.costs.recorded));
+            assert_eq!(work, unknown_user_work, "{unusable}");
+            assert_eq!(
+                hasher.check_memory_kib(Some(unusable)),
+                expected_memory,
+                "{unusable}"
+            );
+        }
     }
 }
