@@ -28,12 +28,14 @@
 //! token is never looked up in the local user store. Its subject reaches
 //! the handler as a [`RemoteSubject`]
 //! (a [`Subject`](crate::credentials::Subject) whose `issuer` is set) and
-//! the verified [`Claims`] — never as a local `Subject`, so a handler that
-//! extracts `Subject` answers a remote token with the contract's 401
+//! its verified claims as [`RemoteClaims`] (with the issuer) — never as a
+//! local `Subject` or local [`Claims`], so a handler that extracts `Subject`
+//! or `Claims` answers a remote token with the contract's 401
 //! "Authentication credentials were not provided." To serve a remote subject
 //! as a local user, give the issuer a [`RemoteSubjectMapping`]
 //! ([`RemoteIssuer::with_subject_mapping`]): the explicit link from their
-//! user to ours.
+//! user to ours. The claims of a mapped token stay [`RemoteClaims`]: they
+//! are the issuer's, not ours.
 //!
 //! Remote tokens are access tokens for protected routes only: the token
 //! endpoints (refresh, verify, blacklist) and automatic refresh work on our
@@ -84,7 +86,7 @@ use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 
-pub use crate::credentials::RemoteSubject;
+pub use crate::credentials::{RemoteClaims, RemoteSubject};
 pub use error::RemoteError;
 pub use issuer::RemoteIssuer;
 pub use settings::RemoteSettings;
