@@ -1152,3 +1152,33 @@ async fn a_remote_user_1_never_gets_local_claims_over_grpc() {
         json!({"claims": "1", "remote_claims": null})
     );
 }
+
+/// A foreign token over `max_token_bytes` is refused before its payload is
+/// read: its `iss` names no issuer, so its unknown `kid` fetches nothing.
+#[tokio::test]
+async fn an_oversized_remote_token_is_not_read() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    clock.advance(Duration::from_secs(11));
+    let max = JwtConfig::simplejwt_guide(LOCAL_SECRET).max_token_bytes;
+    let padding =
+        serde_json::from_value::<Map<String, Value>>(json!({"pad": "x".repeat(max)})).unwrap();
+    let unknown_kid = issuer_codec(&clock, Some(AUDIENCE), a.with_kid("unknown"));
+    let oversized = unknown_kid.mint_pair("1", &padding).unwrap().access.token;
+    assert!(oversized.len() > max);
+    let before = published.requests();
+    refused_with(&verifier.get(&oversized).await, "Token is invalid");
+    assert_eq!(
+        published.requests(),
+        before,
+        "the oversized token's iss and kid were not acted on"
+    );
+    // A token of the usual size with that kid does make us fetch.
+    verifier.get(&mint(&unknown_kid, "1")).await;
+    assert_eq!(published.requests(), before + 1);
+}

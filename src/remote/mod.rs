@@ -119,6 +119,8 @@ use fetch::{client, get, verifying_keys, HttpsClient};
 #[derive(Debug)]
 pub struct RemoteIssuers {
     issuers: Vec<Arc<Issuer>>,
+    /// The configuration's `max_token_bytes`: a longer token is not read.
+    max_token_bytes: usize,
 }
 
 pub(crate) struct Issuer {
@@ -207,7 +209,10 @@ impl RemoteIssuers {
             issuer.fetch().await?;
             started.push(issuer);
         }
-        let remote = Arc::new(RemoteIssuers { issuers: started });
+        let remote = Arc::new(RemoteIssuers {
+            issuers: started,
+            max_token_bytes: base.max_token_bytes,
+        });
         tokio::spawn(refresh_in_background(
             Arc::downgrade(&remote),
             settings.refresh_interval,
@@ -215,12 +220,17 @@ impl RemoteIssuers {
         Ok(remote)
     }
 
-    /// The issuer a token names in its `iss`, when it is one of ours.
+    /// The issuer a token names in its `iss`, when it is one of ours. A
+    /// token over `max_token_bytes` is not decoded: it names none (and is
+    /// refused as too long by the local verification).
     pub(crate) fn issuer_of(&self, token: &str) -> Option<&Arc<Issuer>> {
         #[derive(Deserialize)]
         struct Iss<'a> {
             #[serde(borrow)]
             iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        if token.len() > self.max_token_bytes {
+            return None;
         }
         let payload = token.split('.').nth(1)?;
         // Decoded on the stack for tokens of the usual size; nothing is kept.
@@ -247,6 +257,9 @@ impl RemoteIssuers {
         token: &str,
         expected: Expected,
     ) -> Option<(&Arc<Issuer>, Result<Claims, TokenError>)> {
+        if token.len() > self.max_token_bytes {
+            return None;
+        }
         self.issuers.iter().find_map(|issuer| {
             issuer
                 .codec
