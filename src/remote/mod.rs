@@ -96,6 +96,7 @@ use crate::clock::SharedClock;
 use crate::config::JwtConfig;
 use crate::error::TokenError;
 use crate::keys::KeySet;
+use crate::lock::lock;
 use crate::token::{Claims, Expected, TokenCodec};
 use fetch::{client, get, verifying_keys, HttpsClient};
 
@@ -137,6 +138,8 @@ pub(crate) struct Issuer {
     /// When the keys in use were fetched (their age, against `max_key_age`).
     keys_fetched_at: AtomicU64,
     fetches: AtomicU64,
+    /// The key set last applied, to tell an unchanged fetch apart.
+    published: std::sync::Mutex<Option<JwkSet>>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -194,18 +197,13 @@ impl RemoteIssuers {
             let mut config = base.clone();
             config.issuer = Some(issuer.issuer.clone());
             config.audience = issuer.audience.clone();
-            let codec = TokenCodec::with_key_set(&config, KeySet::verify_only([])?, clock.clone())?;
-            let issuer = Arc::new(Issuer {
-                config: issuer,
-                codec,
-                client: client.clone(),
-                settings: settings.clone(),
-                clock: clock.clone(),
-                refetching: tokio::sync::Mutex::new(()),
-                last_fetch: AtomicU64::new(0),
-                keys_fetched_at: AtomicU64::new(0),
-                fetches: AtomicU64::new(0),
-            });
+            let issuer = Arc::new(Issuer::new(
+                issuer,
+                &config,
+                client.clone(),
+                settings.clone(),
+                clock.clone(),
+            )?);
             issuer.fetch().await?;
             started.push(issuer);
         }
@@ -302,6 +300,31 @@ async fn refresh_in_background(remote: Weak<RemoteIssuers>, interval: Duration) 
 }
 
 impl Issuer {
+    /// An issuer without keys yet; `config` is the local configuration with
+    /// the issuer's `iss` and audience.
+    fn new(
+        config: RemoteIssuer,
+        codec_config: &JwtConfig,
+        client: HttpsClient,
+        settings: RemoteSettings,
+        clock: SharedClock,
+    ) -> Result<Self, RemoteError> {
+        let codec =
+            TokenCodec::with_key_set(codec_config, KeySet::verify_only([])?, clock.clone())?;
+        Ok(Issuer {
+            config,
+            codec,
+            client,
+            settings,
+            clock,
+            refetching: tokio::sync::Mutex::new(()),
+            last_fetch: AtomicU64::new(0),
+            keys_fetched_at: AtomicU64::new(0),
+            fetches: AtomicU64::new(0),
+            published: std::sync::Mutex::new(None),
+        })
+    }
+
     async fn fetch(&self) -> Result<(), RemoteError> {
         let failed = |cause: String| RemoteError::Fetch {
             issuer: self.config.issuer.clone(),
@@ -316,10 +339,24 @@ impl Issuer {
             .map_err(failed)?;
         let jwks: JwkSet =
             serde_json::from_slice(&document).map_err(|error| failed(error.to_string()))?;
-        let keys = verifying_keys(&self.config.issuer, &jwks);
-        self.codec.set_key_set(KeySet::verify_only(keys)?);
+        self.apply(jwks)?;
         self.keys_fetched_at.store(started_at, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Puts the fetched key set in use, unless it is the one in use: a new
+    /// set starts a new cache generation, which forgets every verified
+    /// token, and an unchanged one must not (every background refresh and
+    /// rate-limited refetch would flush the cache). Whether it changed.
+    fn apply(&self, jwks: JwkSet) -> Result<bool, RemoteError> {
+        let mut published = lock(&self.published);
+        if published.as_ref() == Some(&jwks) {
+            return Ok(false);
+        }
+        let keys = verifying_keys(&self.config.issuer, &jwks);
+        self.codec.set_key_set(KeySet::verify_only(keys)?);
+        *published = Some(jwks);
+        Ok(true)
     }
 
     /// The `iss` of this issuer.
@@ -383,5 +420,53 @@ impl Issuer {
         if let Err(error) = self.fetch().await {
             tracing::warn!(%error, "issuer keys not refetched; the cached keys stay in use until max_key_age");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::keys::Key;
+    use crate::Algorithm;
+
+    fn key(file: &str, algorithm: Algorithm, kid: &str) -> Key {
+        let path = format!("{}/tests/fixtures/keys/{file}", env!("CARGO_MANIFEST_DIR"));
+        let pem = std::fs::read_to_string(path).expect("fixture");
+        Key::from_pem(algorithm, Some(&pem), None)
+            .expect("key")
+            .with_kid(kid)
+    }
+
+    #[test]
+    fn an_unchanged_key_set_keeps_the_verified_token_cache() {
+        let mut config = JwtConfig::simplejwt_guide("a local secret of at least 32 bytes");
+        config.issuer = Some("https://auth.example".to_owned());
+        config.audience = Some("api".to_owned());
+        let issuer = Issuer::new(
+            RemoteIssuer::new("https://auth.example", "https://auth.example/jwks.json")
+                .with_audience("api"),
+            &config,
+            client(false),
+            RemoteSettings::default(),
+            Arc::new(ManualClock::new(1_800_000_000)),
+        )
+        .expect("issuer");
+        let a = key("ec256_private.pem", Algorithm::ES256, "a");
+        let b = key("ed25519_private.pem", Algorithm::EdDSA, "b");
+        let jwks = KeySet::new(a.clone(), []).expect("set").jwks();
+        let generation = || issuer.codec.key_set().generation();
+
+        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(true));
+        let first = generation();
+        // The same document again (a background refresh, a refetch for a
+        // made-up kid): the keys and their cache generation stay.
+        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(false));
+        assert_eq!(generation(), first);
+        // A new key: a new generation.
+        let rotated = KeySet::new(a, [b]).expect("set").jwks();
+        assert_eq!(issuer.apply(rotated).ok(), Some(true));
+        assert!(generation() > first);
+        assert!(issuer.codec.key_set().has_kid("b"));
     }
 }
