@@ -33,7 +33,7 @@ use axum::Router;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::credentials::{RemoteSubject, Subject};
+use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
 use crate::endpoint::TokenEndpointsLayer;
 use crate::error::ApiError;
 use crate::token::Claims;
@@ -45,12 +45,16 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The verified claims, with the extra claims deserialized into `E`.
+/// The verified claims of a token we issued, with the extra claims
+/// deserialized into `E`.
 ///
 /// Needs [`AuthLayer`](crate::auth::AuthLayer) in front of the handler;
 /// without verified claims the rejection is the contract's 401
 /// "Authentication credentials were not provided.". Extra claims that do not
-/// fit `E` are rejected the same way as a token without them.
+/// fit `E` are rejected the same way as a token without them. A request
+/// authenticated by another issuer's token has no `Claims` (mapped to a
+/// local user or not): it is rejected like an anonymous one; extract
+/// [`RemoteClaims`] for those.
 impl<S, E> FromRequestParts<S> for Claims<E>
 where
     S: Send + Sync,
@@ -137,6 +141,43 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for RemoteSubject {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
         Ok(parts.extensions.get::<RemoteSubject>().cloned())
+    }
+}
+
+/// The verified claims of another issuer's token (feature `remote-jwks`),
+/// with that issuer's `iss`. Rejected with the contract's 401
+/// "Authentication credentials were not provided." when the request was not
+/// authenticated by a remote token. Remote claims are never a [`Claims`]
+/// extractor's answer: `Claims` are those of our own tokens only.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::RemoteClaims;
+///
+/// async fn partner(remote: RemoteClaims) -> String {
+///     format!("{} of {:?}", remote.issuer, remote.claims.user_id)
+/// }
+/// let _: axum::Router = axum::Router::new().route("/partner/", axum::routing::get(partner));
+/// ```
+impl<S: Send + Sync> FromRequestParts<S> for RemoteClaims {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<RemoteClaims>()
+            .cloned()
+            .ok_or(ApiError::CredentialsNotProvided)
+    }
+}
+
+/// `Option<RemoteClaims>`: `None` unless a remote token authenticated the request.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for RemoteClaims {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
+        Ok(parts.extensions.get::<RemoteClaims>().cloned())
     }
 }
 

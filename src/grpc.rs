@@ -21,13 +21,15 @@
 //! assert!(who(&tonic::Request::new(())).is_err());
 //! ```
 
-use crate::credentials::{RemoteSubject, Subject};
+use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
 use crate::error::ApiError;
 use crate::token::Claims;
 
 /// What [`AuthLayer`](crate::auth::AuthLayer) verified, read from a tonic request.
 pub trait RequestAuth {
-    /// The verified access token's claims.
+    /// The verified claims of an access token we issued; `None` for a call
+    /// authenticated by another issuer's token (mapped or not): read those
+    /// with [`remote_claims`](Self::remote_claims).
     fn claims(&self) -> Option<&Claims>;
     /// The authenticated local user; `None` for a call authenticated by
     /// another issuer's token (unless its subject mapping named a local user).
@@ -35,6 +37,23 @@ pub trait RequestAuth {
     /// The subject of another issuer's token (feature `remote-jwks`), whose
     /// `issuer` says whose user it is.
     fn remote_subject(&self) -> Option<&RemoteSubject>;
+    /// The verified claims of another issuer's token (feature
+    /// `remote-jwks`), with that issuer's `iss`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::grpc::RequestAuth;
+    ///
+    /// fn partner(request: &tonic::Request<()>) -> Result<String, tonic::Status> {
+    ///     let remote = request
+    ///         .remote_claims()
+    ///         .ok_or_else(|| tonic::Status::unauthenticated("not a partner token"))?;
+    ///     Ok(remote.issuer.clone())
+    /// }
+    /// assert!(partner(&tonic::Request::new(())).is_err());
+    /// ```
+    fn remote_claims(&self) -> Option<&RemoteClaims>;
 }
 
 impl<T> RequestAuth for tonic::Request<T> {
@@ -48,6 +67,10 @@ impl<T> RequestAuth for tonic::Request<T> {
 
     fn remote_subject(&self) -> Option<&RemoteSubject> {
         self.extensions().get::<RemoteSubject>()
+    }
+
+    fn remote_claims(&self) -> Option<&RemoteClaims> {
+        self.extensions().get::<RemoteClaims>()
     }
 }
 

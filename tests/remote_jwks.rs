@@ -25,8 +25,8 @@ use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
 use tower_simplejwt::credentials::{
-    Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteSubject, Subject,
-    UserStore,
+    Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteClaims,
+    RemoteSubject, Subject, UserStore,
 };
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
@@ -987,4 +987,198 @@ async fn two_issuers_never_share_subjects_or_keys() {
         2,
         "one refetch for the unknown kid, then rate-limited"
     );
+}
+
+/// Role claims an issuer may put in its tokens.
+#[cfg(feature = "axum")]
+#[derive(serde::Deserialize)]
+struct Role {
+    role: String,
+}
+
+/// A remote token's claims are never the local `Claims`: axum's `Claims`
+/// and `Claims<Role>` extractors answer it as an anonymous request, with or
+/// without a subject mapping; `RemoteClaims` carries them with the issuer.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn a_remote_user_1_never_gets_local_claims_in_axum() {
+    let clock = ManualClock::new(1_800_000_000);
+    let mapping = |remote: &Subject, _: &Claims| {
+        (remote.id == "alice@issuer").then(|| Subject::new("1", "alice", true))
+    };
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE).with_subject_mapping(mapping),
+        RemoteSettings::default(),
+    )
+    .await;
+    async fn claims(claims: Claims) -> String {
+        format!("local {}", claims.subject().unwrap_or_default())
+    }
+    async fn role(claims: Claims<Role>) -> String {
+        format!("local role {}", claims.extra.role)
+    }
+    async fn remote(remote: RemoteClaims) -> String {
+        let role = remote.claims.extra.get("role").cloned();
+        format!(
+            "remote {} of {} {role:?}",
+            remote.claims.subject().unwrap_or_default(),
+            remote.issuer
+        )
+    }
+    async fn either(local: Option<Claims>, remote: Option<RemoteClaims>) -> String {
+        format!("{} {}", local.is_some(), remote.is_some())
+    }
+    let app = Router::new()
+        .route("/claims/", get(claims))
+        .route("/role/", get(role))
+        .route("/remote/", get(remote))
+        .route("/either/", get(either))
+        .route_layer(AuthLayer::new(verifier.jwt.clone()));
+    let call = |path: &'static str, token: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let admin = serde_json::from_value::<Map<String, Value>>(json!({"role": "admin"})).unwrap();
+    let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
+    let remote_token = |id: &str| issuer.mint_pair(id, &admin).unwrap().access.token;
+    let alice = verifier
+        .jwt
+        .codec()
+        .mint_pair("1", &admin)
+        .unwrap()
+        .access
+        .token;
+    let not_provided = json!({"detail": "Authentication credentials were not provided."});
+
+    // The issuer's user "1" (unmapped) and the issuer's alice (mapped to ours).
+    for (id, token) in [
+        ("1", remote_token("1")),
+        ("alice@issuer", remote_token("alice@issuer")),
+    ] {
+        for path in ["/claims/", "/role/"] {
+            let (status, body) = call(path, token.clone()).await;
+            assert_eq!(status, 401, "{path} {id}: {body}");
+            assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), not_provided);
+        }
+        assert_eq!(
+            call("/remote/", token.clone()).await,
+            (
+                200,
+                format!("remote {id} of {ISSUER} Some(String(\"admin\"))")
+            )
+        );
+        assert_eq!(
+            call("/either/", token).await,
+            (200, "false true".to_owned())
+        );
+    }
+    // Our own alice keeps her claims.
+    assert_eq!(
+        call("/claims/", alice.clone()).await,
+        (200, "local 1".to_owned())
+    );
+    assert_eq!(
+        call("/role/", alice.clone()).await,
+        (200, "local role admin".to_owned())
+    );
+    assert_eq!(call("/remote/", alice.clone()).await.0, 401);
+    assert_eq!(
+        call("/either/", alice).await,
+        (200, "true false".to_owned())
+    );
+}
+
+/// Over gRPC, `RequestAuth::claims` is for our own tokens only; a remote
+/// token's claims are `RequestAuth::remote_claims`.
+#[cfg(feature = "tonic")]
+#[tokio::test]
+async fn a_remote_user_1_never_gets_local_claims_over_grpc() {
+    use tower_simplejwt::grpc::RequestAuth;
+
+    let clock = ManualClock::new(1_800_000_000);
+    let mapping = |remote: &Subject, _: &Claims| {
+        (remote.id == "alice@issuer").then(|| Subject::new("1", "alice", true))
+    };
+    let (_published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE).with_subject_mapping(mapping),
+        RemoteSettings::default(),
+    )
+    .await;
+    async fn call(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+        let request = tonic::Request::from_http(request);
+        let body = json!({
+            "claims": request.claims().and_then(|claims| claims.subject().map(str::to_owned)),
+            "remote_claims": request.remote_claims().map(|remote| {
+                json!({"sub": remote.claims.subject(), "issuer": remote.issuer})
+            }),
+        });
+        Ok(Response::new(Full::from(body.to_string())))
+    }
+    let app = JwtLayer::new(verifier.jwt.clone()).layer(tower::service_fn(call));
+    let send = |token: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::post("/greeter.v1.Greeter/SayHello")
+                .header("content-type", "application/grpc")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::default())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
+    for id in ["1", "alice@issuer"] {
+        assert_eq!(
+            send(mint(&issuer, id)).await,
+            json!({"claims": null, "remote_claims": {"sub": id, "issuer": ISSUER}})
+        );
+    }
+    assert_eq!(
+        send(mint(verifier.jwt.codec(), "1")).await,
+        json!({"claims": "1", "remote_claims": null})
+    );
+}
+
+/// A foreign token over `max_token_bytes` is refused before its payload is
+/// read: its `iss` names no issuer, so its unknown `kid` fetches nothing.
+#[tokio::test]
+async fn an_oversized_remote_token_is_not_read() {
+    let clock = ManualClock::new(1_800_000_000);
+    let (published, a, _remote, verifier) = trusted_issuer(
+        &clock,
+        |issuer| issuer.with_audience(AUDIENCE),
+        RemoteSettings::default(),
+    )
+    .await;
+    clock.advance(Duration::from_secs(11));
+    let max = JwtConfig::simplejwt_guide(LOCAL_SECRET).max_token_bytes;
+    let padding =
+        serde_json::from_value::<Map<String, Value>>(json!({"pad": "x".repeat(max)})).unwrap();
+    let unknown_kid = issuer_codec(&clock, Some(AUDIENCE), a.with_kid("unknown"));
+    let oversized = unknown_kid.mint_pair("1", &padding).unwrap().access.token;
+    assert!(oversized.len() > max);
+    let before = published.requests();
+    refused_with(&verifier.get(&oversized).await, "Token is invalid");
+    assert_eq!(
+        published.requests(),
+        before,
+        "the oversized token's iss and kid were not acted on"
+    );
+    // A token of the usual size with that kid does make us fetch.
+    verifier.get(&mint(&unknown_kid, "1")).await;
+    assert_eq!(published.requests(), before + 1);
 }

@@ -20,7 +20,9 @@
 //! module `remote`) is verified with that issuer's keys and never
 //! looked up in the local user store: its subject goes into the extensions
 //! as a [`RemoteSubject`](crate::credentials::RemoteSubject), not as a
-//! `Subject`, unless the issuer's subject mapping names a local user.
+//! `Subject`, unless the issuer's subject mapping names a local user; its
+//! claims go there as [`RemoteClaims`](crate::credentials::RemoteClaims),
+//! never as `Claims`, mapped or not.
 //!
 //! # Examples
 //!

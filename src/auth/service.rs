@@ -9,7 +9,7 @@ use super::future::Authenticated;
 use super::header::{credential, Credential};
 use super::ResponseFuture;
 use crate::body::ResponseBody;
-use crate::credentials::{RemoteSubject, Subject};
+use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
 use crate::error::{is_grpc, render, ApiError, TokenError};
 use crate::refresh::exchange;
 use crate::token::{Claims, Expected, TokenKind, UserIdClaim};
@@ -371,10 +371,26 @@ impl<S> AuthService<S> {
 impl Authenticated {
     /// Puts the claims and subjects where handlers read them: a local user
     /// as [`Subject`], a remote issuer's subject as [`RemoteSubject`] (so
-    /// code reading `Subject` never sees another issuer's user); returns the
-    /// tokens minted on the way.
+    /// code reading `Subject` never sees another issuer's user); our own
+    /// token's claims as [`Claims`], a remote token's as [`RemoteClaims`],
+    /// mapped to a local user or not (the claims are still the issuer's);
+    /// returns the tokens minted on the way.
     pub(crate) fn into_extensions(self, extensions: &mut http::Extensions) -> Option<IssuedTokens> {
-        extensions.insert(self.claims);
+        let remote_issuer = match &self.mapped_from {
+            Some(remote) => remote.issuer.clone(),
+            None => self.subject.issuer.clone(),
+        };
+        match remote_issuer {
+            Some(issuer) => {
+                extensions.insert(RemoteClaims {
+                    issuer,
+                    claims: self.claims,
+                });
+            }
+            None => {
+                extensions.insert(self.claims);
+            }
+        }
         if self.subject.is_local() {
             extensions.insert(self.subject);
         } else {

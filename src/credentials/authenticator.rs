@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{LoginLimit, PasswordHasher, User, UserStore};
 use crate::store::{BoxFuture, StoreError};
+use crate::token::Claims;
 
 /// The user a token is (or will be) issued to, and the issuer that vouches
 /// for it.
@@ -69,7 +70,7 @@ impl Subject {
     }
 
     /// The subject `id` of another issuer (`iss`): active, with no username
-    /// (the issuer's claims are in the request's `Claims`) and no extra claims.
+    /// (the issuer's claims are in the request's [`RemoteClaims`]) and no extra claims.
     ///
     /// # Examples
     ///
@@ -125,6 +126,46 @@ impl Subject {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteSubject(pub Subject);
+
+/// The verified claims of an access token another issuer signed (feature
+/// `remote-jwks`), as the authentication layer puts them in the request
+/// extensions, with the `iss` of that issuer.
+///
+/// A type of its own for the same reason as [`RemoteSubject`]: the
+/// [`Claims`] in the extensions (the axum `Claims<E>` extractor,
+/// `RequestAuth::claims` for tonic, `extensions().get::<Claims>()`) are
+/// only ever those of a token we issued, so a handler reading
+/// `claims.user_id` or role claims from `Claims<Role>` never takes another
+/// issuer's user `"1"` or roles for ours. A remote token's claims stay
+/// `RemoteClaims` even when the issuer's subject mapping named a local user:
+/// the `Subject` is then ours, the claims are still the issuer's.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::RemoteClaims;
+/// use tower_simplejwt::token::Claims;
+///
+/// fn remote_role(extensions: &http::Extensions) -> Option<String> {
+///     let remote = extensions.get::<RemoteClaims>()?;
+///     // Whose claims these are decides what they may grant here.
+///     if remote.issuer != "https://auth.example" {
+///         return None;
+///     }
+///     remote.claims.extra.get("role")?.as_str().map(str::to_owned)
+/// }
+///
+/// let extensions = http::Extensions::new();
+/// assert!(extensions.get::<Claims>().is_none());
+/// assert_eq!(remote_role(&extensions), None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RemoteClaims {
+    /// The `iss` of the issuer that signed the token.
+    pub issuer: String,
+    /// The token's verified claims.
+    pub claims: Claims,
+}
 
 impl From<User> for Subject {
     fn from(user: User) -> Self {

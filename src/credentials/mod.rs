@@ -38,8 +38,8 @@ mod sqlite_reader;
 mod subject_cache;
 mod users;
 
-pub use authenticator::RemoteSubject;
 pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
+pub use authenticator::{RemoteClaims, RemoteSubject};
 pub use login_limit::LoginLimit;
 pub use password::{DjangoHash, HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]

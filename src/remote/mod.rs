@@ -28,12 +28,14 @@
 //! token is never looked up in the local user store. Its subject reaches
 //! the handler as a [`RemoteSubject`]
 //! (a [`Subject`](crate::credentials::Subject) whose `issuer` is set) and
-//! the verified [`Claims`] — never as a local `Subject`, so a handler that
-//! extracts `Subject` answers a remote token with the contract's 401
+//! its verified claims as [`RemoteClaims`] (with the issuer) — never as a
+//! local `Subject` or local [`Claims`], so a handler that extracts `Subject`
+//! or `Claims` answers a remote token with the contract's 401
 //! "Authentication credentials were not provided." To serve a remote subject
 //! as a local user, give the issuer a [`RemoteSubjectMapping`]
 //! ([`RemoteIssuer::with_subject_mapping`]): the explicit link from their
-//! user to ours.
+//! user to ours. The claims of a mapped token stay [`RemoteClaims`]: they
+//! are the issuer's, not ours.
 //!
 //! Remote tokens are access tokens for protected routes only: the token
 //! endpoints (refresh, verify, blacklist) and automatic refresh work on our
@@ -84,7 +86,7 @@ use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 
-pub use crate::credentials::RemoteSubject;
+pub use crate::credentials::{RemoteClaims, RemoteSubject};
 pub use error::RemoteError;
 pub use issuer::RemoteIssuer;
 pub use settings::RemoteSettings;
@@ -94,6 +96,7 @@ use crate::clock::SharedClock;
 use crate::config::JwtConfig;
 use crate::error::TokenError;
 use crate::keys::KeySet;
+use crate::lock::lock;
 use crate::token::{Claims, Expected, TokenCodec};
 use fetch::{client, get, verifying_keys, HttpsClient};
 
@@ -117,6 +120,8 @@ use fetch::{client, get, verifying_keys, HttpsClient};
 #[derive(Debug)]
 pub struct RemoteIssuers {
     issuers: Vec<Arc<Issuer>>,
+    /// The configuration's `max_token_bytes`: a longer token is not read.
+    max_token_bytes: usize,
 }
 
 pub(crate) struct Issuer {
@@ -133,6 +138,8 @@ pub(crate) struct Issuer {
     /// When the keys in use were fetched (their age, against `max_key_age`).
     keys_fetched_at: AtomicU64,
     fetches: AtomicU64,
+    /// The key set last applied, to tell an unchanged fetch apart.
+    published: std::sync::Mutex<Option<JwkSet>>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -190,22 +197,20 @@ impl RemoteIssuers {
             let mut config = base.clone();
             config.issuer = Some(issuer.issuer.clone());
             config.audience = issuer.audience.clone();
-            let codec = TokenCodec::with_key_set(&config, KeySet::verify_only([])?, clock.clone())?;
-            let issuer = Arc::new(Issuer {
-                config: issuer,
-                codec,
-                client: client.clone(),
-                settings: settings.clone(),
-                clock: clock.clone(),
-                refetching: tokio::sync::Mutex::new(()),
-                last_fetch: AtomicU64::new(0),
-                keys_fetched_at: AtomicU64::new(0),
-                fetches: AtomicU64::new(0),
-            });
+            let issuer = Arc::new(Issuer::new(
+                issuer,
+                &config,
+                client.clone(),
+                settings.clone(),
+                clock.clone(),
+            )?);
             issuer.fetch().await?;
             started.push(issuer);
         }
-        let remote = Arc::new(RemoteIssuers { issuers: started });
+        let remote = Arc::new(RemoteIssuers {
+            issuers: started,
+            max_token_bytes: base.max_token_bytes,
+        });
         tokio::spawn(refresh_in_background(
             Arc::downgrade(&remote),
             settings.refresh_interval,
@@ -213,12 +218,17 @@ impl RemoteIssuers {
         Ok(remote)
     }
 
-    /// The issuer a token names in its `iss`, when it is one of ours.
+    /// The issuer a token names in its `iss`, when it is one of ours. A
+    /// token over `max_token_bytes` is not decoded: it names none (and is
+    /// refused as too long by the local verification).
     pub(crate) fn issuer_of(&self, token: &str) -> Option<&Arc<Issuer>> {
         #[derive(Deserialize)]
         struct Iss<'a> {
             #[serde(borrow)]
             iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        if token.len() > self.max_token_bytes {
+            return None;
         }
         let payload = token.split('.').nth(1)?;
         // Decoded on the stack for tokens of the usual size; nothing is kept.
@@ -245,6 +255,9 @@ impl RemoteIssuers {
         token: &str,
         expected: Expected,
     ) -> Option<(&Arc<Issuer>, Result<Claims, TokenError>)> {
+        if token.len() > self.max_token_bytes {
+            return None;
+        }
         self.issuers.iter().find_map(|issuer| {
             issuer
                 .codec
@@ -287,6 +300,31 @@ async fn refresh_in_background(remote: Weak<RemoteIssuers>, interval: Duration) 
 }
 
 impl Issuer {
+    /// An issuer without keys yet; `config` is the local configuration with
+    /// the issuer's `iss` and audience.
+    fn new(
+        config: RemoteIssuer,
+        codec_config: &JwtConfig,
+        client: HttpsClient,
+        settings: RemoteSettings,
+        clock: SharedClock,
+    ) -> Result<Self, RemoteError> {
+        let codec =
+            TokenCodec::with_key_set(codec_config, KeySet::verify_only([])?, clock.clone())?;
+        Ok(Issuer {
+            config,
+            codec,
+            client,
+            settings,
+            clock,
+            refetching: tokio::sync::Mutex::new(()),
+            last_fetch: AtomicU64::new(0),
+            keys_fetched_at: AtomicU64::new(0),
+            fetches: AtomicU64::new(0),
+            published: std::sync::Mutex::new(None),
+        })
+    }
+
     async fn fetch(&self) -> Result<(), RemoteError> {
         let failed = |cause: String| RemoteError::Fetch {
             issuer: self.config.issuer.clone(),
@@ -301,10 +339,24 @@ impl Issuer {
             .map_err(failed)?;
         let jwks: JwkSet =
             serde_json::from_slice(&document).map_err(|error| failed(error.to_string()))?;
-        let keys = verifying_keys(&self.config.issuer, &jwks);
-        self.codec.set_key_set(KeySet::verify_only(keys)?);
+        self.apply(jwks)?;
         self.keys_fetched_at.store(started_at, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Puts the fetched key set in use, unless it is the one in use: a new
+    /// set starts a new cache generation, which forgets every verified
+    /// token, and an unchanged one must not (every background refresh and
+    /// rate-limited refetch would flush the cache). Whether it changed.
+    fn apply(&self, jwks: JwkSet) -> Result<bool, RemoteError> {
+        let mut published = lock(&self.published);
+        if published.as_ref() == Some(&jwks) {
+            return Ok(false);
+        }
+        let keys = verifying_keys(&self.config.issuer, &jwks);
+        self.codec.set_key_set(KeySet::verify_only(keys)?);
+        *published = Some(jwks);
+        Ok(true)
     }
 
     /// The `iss` of this issuer.
@@ -368,5 +420,53 @@ impl Issuer {
         if let Err(error) = self.fetch().await {
             tracing::warn!(%error, "issuer keys not refetched; the cached keys stay in use until max_key_age");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::keys::Key;
+    use crate::Algorithm;
+
+    fn key(file: &str, algorithm: Algorithm, kid: &str) -> Key {
+        let path = format!("{}/tests/fixtures/keys/{file}", env!("CARGO_MANIFEST_DIR"));
+        let pem = std::fs::read_to_string(path).expect("fixture");
+        Key::from_pem(algorithm, Some(&pem), None)
+            .expect("key")
+            .with_kid(kid)
+    }
+
+    #[test]
+    fn an_unchanged_key_set_keeps_the_verified_token_cache() {
+        let mut config = JwtConfig::simplejwt_guide("a local secret of at least 32 bytes");
+        config.issuer = Some("https://auth.example".to_owned());
+        config.audience = Some("api".to_owned());
+        let issuer = Issuer::new(
+            RemoteIssuer::new("https://auth.example", "https://auth.example/jwks.json")
+                .with_audience("api"),
+            &config,
+            client(false),
+            RemoteSettings::default(),
+            Arc::new(ManualClock::new(1_800_000_000)),
+        )
+        .expect("issuer");
+        let a = key("ec256_private.pem", Algorithm::ES256, "a");
+        let b = key("ed25519_private.pem", Algorithm::EdDSA, "b");
+        let jwks = KeySet::new(a.clone(), []).expect("set").jwks();
+        let generation = || issuer.codec.key_set().generation();
+
+        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(true));
+        let first = generation();
+        // The same document again (a background refresh, a refetch for a
+        // made-up kid): the keys and their cache generation stay.
+        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(false));
+        assert_eq!(generation(), first);
+        // A new key: a new generation.
+        let rotated = KeySet::new(a, [b]).expect("set").jwks();
+        assert_eq!(issuer.apply(rotated).ok(), Some(true));
+        assert!(generation() > first);
+        assert!(issuer.codec.key_set().has_kid("b"));
     }
 }

@@ -21,7 +21,8 @@ pub struct RemoteSettings {
     /// Background refetch period (default 5 minutes).
     pub refresh_interval: Duration,
     /// The least time between two refetches caused by unknown kids or
-    /// expired keys (default 10 s).
+    /// expired keys (default 10 s, at least 1 s: tokens with made-up kids
+    /// must not make every request a fetch).
     pub min_refetch_interval: Duration,
     /// Timeout of one fetch (default 5 s).
     pub timeout: Duration,
@@ -39,7 +40,8 @@ pub struct RemoteSettings {
 }
 
 impl RemoteSettings {
-    /// Checks that the settings can work: intervals above zero, and keys
+    /// Checks that the settings can work: intervals above zero, refetches
+    /// at most once a second, and keys
     /// allowed to live at least until the next background refresh.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
         for (name, value) in [
@@ -49,6 +51,15 @@ impl RemoteSettings {
             if value.is_zero() {
                 return Err(ConfigError::Zero(name));
             }
+        }
+        if self.min_refetch_interval < Duration::from_secs(1) {
+            return Err(ConfigError::Invalid(
+                "min_refetch_interval",
+                format!(
+                    "{:?} is under 1 s: every token naming an unknown kid would fetch the keys",
+                    self.min_refetch_interval
+                ),
+            ));
         }
         if self.max_key_age < self.refresh_interval {
             return Err(ConfigError::Invalid(
@@ -113,5 +124,20 @@ mod tests {
             ..RemoteSettings::default()
         };
         assert_eq!(as_long.check(), Ok(()));
+        for too_often in [Duration::ZERO, Duration::from_millis(999)] {
+            let refetch_storm = RemoteSettings {
+                min_refetch_interval: too_often,
+                ..RemoteSettings::default()
+            };
+            assert!(matches!(
+                refetch_storm.check(),
+                Err(ConfigError::Invalid("min_refetch_interval", _))
+            ));
+        }
+        let once_a_second = RemoteSettings {
+            min_refetch_interval: Duration::from_secs(1),
+            ..RemoteSettings::default()
+        };
+        assert_eq!(once_a_second.check(), Ok(()));
     }
 }

@@ -19,7 +19,9 @@ use crate::token::Claims;
 /// - `Ok(Some(user))`: the request is served as that local user (a
 ///   `Subject` with `issuer: None`, refused with "User is inactive" when
 ///   inactive and `check_user_is_active` is on), and the
-///   `RemoteSubject` stays in the extensions beside it;
+///   `RemoteSubject` stays in the extensions beside it; the token's claims
+///   stay [`RemoteClaims`](crate::credentials::RemoteClaims), never the
+///   local `Claims` (they are the issuer's, not ours);
 /// - `Ok(None)`: no local user; the request is served as the remote subject
 ///   alone, as without a mapping;
 /// - `Err(_)`: the user store failed; the request gets the store's 503.
