@@ -170,6 +170,12 @@ pub struct RecordedToken {
     pub expires_at: u64,
     /// The leeway the token is verified with: it is accepted until `exp + leeway`.
     pub leeway: Duration,
+    /// A bound on the keep-until of every token its family may already hold
+    /// (tokens minted before this one are kept at most until now + the
+    /// refresh lifetime + leeway + [`CLOCK_SKEW_MARGIN`]); 0 when unknown.
+    /// A family revoked through this token is kept at least that long, so
+    /// a later token of it never outlives the revocation.
+    pub family_until: u64,
 }
 
 impl RecordedToken {
@@ -180,7 +186,21 @@ impl RecordedToken {
             subject: subject.into(),
             expires_at,
             leeway: Duration::ZERO,
+            family_until: 0,
         }
+    }
+
+    /// The same record whose family may hold tokens kept until `family_until`
+    /// (see [`family_until`](Self::family_until)).
+    pub fn with_family_until(mut self, family_until: u64) -> Self {
+        self.family_until = family_until;
+        self
+    }
+
+    /// Until when a family revoked through this token is kept: the later of
+    /// [`retained_until`](Self::retained_until) and [`family_until`](Self::family_until).
+    pub fn family_retained_until(&self) -> u64 {
+        self.retained_until().max(self.family_until)
     }
 
     /// The same record for a token verified with `leeway` on its `exp`.

@@ -387,11 +387,15 @@ impl PostgresTokenStore {
                     else {
                         return Ok(RotationOutcome::Refused(Refusal::Unrecorded));
                     };
+                    // A family row created for tokens of an earlier version is
+                    // kept as long as any token of it (see `family_until`).
                     let family_revoked = Self::lock_family(
                         connection,
                         &family,
                         &presented.subject,
-                        presented.retained_until(),
+                        presented
+                            .family_retained_until()
+                            .max(successor.retained_until()),
                     )
                     .await?;
                     (family, family_revoked)
@@ -432,7 +436,9 @@ impl PostgresTokenStore {
                 Self::update_family(
                     connection,
                     &family,
-                    presented.retained_until(),
+                    presented
+                        .family_retained_until()
+                        .max(successor.retained_until()),
                     revoke_family,
                     now,
                 )
@@ -507,7 +513,7 @@ impl TokenStore for PostgresTokenStore {
                 &mut transaction,
                 &family,
                 &token.subject,
-                token.retained_until(),
+                token.family_retained_until(),
             )
             .await?;
             let outcome =
@@ -528,7 +534,7 @@ impl TokenStore for PostgresTokenStore {
                         Self::update_family(
                             &mut transaction,
                             &family,
-                            token.retained_until(),
+                            token.family_retained_until(),
                             true,
                             0, // no clock here: erases nothing
                         )

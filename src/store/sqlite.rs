@@ -366,7 +366,9 @@ impl SqliteTokenStore {
                         connection,
                         &family,
                         &presented.subject,
-                        presented.retained_until(),
+                        presented
+                            .family_retained_until()
+                            .max(successor.retained_until()),
                         true,
                     )
                     .await?;
@@ -494,7 +496,7 @@ impl TokenStore for SqliteTokenStore {
                         &mut transaction,
                         &row.family,
                         &token.subject,
-                        token.retained_until(),
+                        token.family_retained_until(),
                         true,
                     )
                     .await?;

@@ -59,11 +59,14 @@ if state == 'used' then
   redis.call('HSET', presented, 'state', 'blacklisted')
   redis.call('DEL', sealed_key)
   if revoke_family then
-    redis.call('HSET', family_key, 'revoked', '1')
-    redis.call('HSETNX', family_key, 'keep_until', presented_keep)
-    keep_until(family_key, presented_keep)
+    -- The would-be successor's keep-until bounds every token already minted
+    -- in the family (a later token of it, of a record without a family key,
+    -- must not outlive the revocation).
+    local revoked_keep = math.max(presented_keep, successor_keep, tonumber(redis.call('HGET', family_key, 'keep_until')) or 0)
+    redis.call('HSET', family_key, 'revoked', '1', 'keep_until', revoked_keep)
+    keep_until(family_key, revoked_keep)
     redis.call('SADD', families, family)
-    keep_until(families, presented_keep)
+    keep_until(families, revoked_keep)
   end
   return {'reused', family, revoke_family and '1' or '0'}
 end
