@@ -232,7 +232,7 @@ impl PostgresTokenStore {
         .bind(&token.jti)
         .bind(&token.subject)
         .bind(family)
-        .bind(to_sql(token.expires_at))
+        .bind(to_sql(token.stored_expires_at()))
         .bind(state)
         .bind(to_sql(token.retained_until()))
         .execute(connection)

@@ -252,7 +252,7 @@ impl SqliteTokenStore {
         .bind(&token.jti)
         .bind(&token.subject)
         .bind(family)
-        .bind(to_sql(token.expires_at))
+        .bind(to_sql(token.stored_expires_at()))
         .bind(state)
         .bind(to_sql(token.retained_until()))
         .execute(executor)

@@ -62,6 +62,7 @@ use redis::{AsyncCommands, Script, Value};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -146,7 +147,7 @@ impl RedisTokenStore {
             .key(format!("{prefix}t:{}", token.jti))
             .key(format!("{prefix}families"))
             .arg(&token.jti)
-            .arg(token.expires_at)
+            .arg(token.stored_expires_at())
             .arg(token.retained_until())
             .arg(&prefix)
             .arg(mode)
@@ -196,6 +197,18 @@ impl RedisTokenStore {
         }
         Ok(format!("{base:032x}"))
     }
+}
+
+/// A time a script stored: an integer, or a float ("1.8446744073709552e+19")
+/// an earlier version wrote for a time beyond `u64`'s precision in Lua
+/// (read as the integer it rounds to, saturating).
+fn stored_time(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().or_else(|| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|time| time.is_finite() && *time >= 0.0)
+            .map(|time| time as u64)
+    })
 }
 
 /// Reads the rotation script's reply.
@@ -263,12 +276,12 @@ impl TokenStore for RedisTokenStore {
                 .arg(&presented.jti)
                 .arg(&successor.jti)
                 .arg(sealed_successor.as_deref().unwrap_or(""))
-                .arg(presented.expires_at)
+                .arg(presented.stored_expires_at())
                 .arg(presented.retained_until())
-                .arg(successor.expires_at)
+                .arg(successor.stored_expires_at())
                 .arg(successor.retained_until())
-                .arg(now)
-                .arg(rules.reuse_grace.as_secs())
+                .arg(now.min(MAX_TIMESTAMP))
+                .arg(rules.reuse_grace.as_secs().min(MAX_TIMESTAMP))
                 .arg(flag(
                     rules.reuse_policy == crate::config::ReusePolicy::RevokeFamily,
                 ))
@@ -347,7 +360,7 @@ impl TokenStore for RedisTokenStore {
                         .await
                         .map_err(unavailable)?;
                     for key in keys {
-                        let (keep_until, expires_at): (Option<u64>, Option<u64>) =
+                        let (keep_until, expires_at): (Option<String>, Option<String>) =
                             redis::cmd("HMGET")
                                 .arg(&key)
                                 .arg("keep_until")
@@ -355,6 +368,8 @@ impl TokenStore for RedisTokenStore {
                                 .query_async(&mut connection)
                                 .await
                                 .map_err(unavailable)?;
+                        let keep_until = keep_until.as_deref().and_then(stored_time);
+                        let expires_at = expires_at.as_deref().and_then(stored_time);
                         let keep_until = keep_until.or_else(|| {
                             expires_at.map(|exp| exp.saturating_add(CLOCK_SKEW_MARGIN.as_secs()))
                         });
@@ -789,6 +804,101 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stored, bound.to_string());
+    }
+
+    /// A huge refresh lifetime, leeway and grace window: the times are
+    /// clamped to year 9999, the rotation writes consistent integers, and
+    /// purging still reads them.
+    #[tokio::test]
+    async fn huge_expiries_are_clamped_before_any_write() {
+        let store = connect("simplejwt-huge").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let prefix = store.prefix(&subject);
+        let mut connection = store.connection.clone();
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::new(now()));
+        let huge = Duration::from_secs(u64::MAX);
+        let first = RecordedToken::new("huge-1", &subject, u64::MAX).with_leeway(huge);
+        let second = RecordedToken::new("huge-2", &subject, u64::MAX)
+            .with_leeway(huge)
+            .with_family_until(u64::MAX);
+        store.record(first.clone()).await.unwrap();
+        let rules = crate::store::RotationRules {
+            reuse_grace: huge,
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: first,
+                    successor: second.clone(),
+                    sealed_successor: Some("sealed".into()),
+                    rules,
+                },
+                clock,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Rotated);
+        let max = MAX_TIMESTAMP.to_string();
+        for key in ["t:huge-1", "t:huge-2", "fam:huge-1"] {
+            let keep_until: String = connection
+                .hget(format!("{prefix}{key}"), "keep_until")
+                .await
+                .unwrap();
+            assert_eq!(keep_until, max, "{key}");
+            let expire_time: i64 = redis::cmd("EXPIRETIME")
+                .arg(format!("{prefix}{key}"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(expire_time, MAX_TIMESTAMP as i64, "{key}");
+        }
+        let expires_at: String = connection
+            .hget(format!("{prefix}t:huge-2"), "expires_at")
+            .await
+            .unwrap();
+        assert_eq!(expires_at, max);
+        // A record an earlier version left with a float keep-until does not stop purging.
+        let _: () = connection
+            .hset_multiple(
+                format!("{prefix}t:huge-float"),
+                &[
+                    ("family", "huge-float"),
+                    ("state", "active"),
+                    ("expires_at", "1.8446744073709552e+19"),
+                    ("keep_until", "1.8446744073709552e+19"),
+                ],
+            )
+            .await
+            .unwrap();
+        store.purge_expired(now()).await.unwrap();
+        assert_eq!(
+            store.state(&subject, "huge-2").await.unwrap(),
+            TokenState::Active
+        );
+        assert_eq!(
+            store.state(&subject, "huge-float").await.unwrap(),
+            TokenState::Active
+        );
+        assert_eq!(
+            store.blacklist(second).await.unwrap(),
+            BlacklistOutcome::Blacklisted
+        );
+        // An out-of-range time sent to a script fails before any write.
+        let before = dump(&store, &subject).await;
+        let reply: Result<i64, _> = RECORD
+            .key(format!("{prefix}t:huge-3"))
+            .key(format!("{prefix}families"))
+            .arg("huge-3")
+            .arg(u64::MAX)
+            .arg(u64::MAX)
+            .arg(&prefix)
+            .arg("record")
+            .arg(u64::MAX)
+            .invoke_async(&mut connection)
+            .await;
+        assert!(reply.is_err());
+        assert_eq!(dump(&store, &subject).await, before);
     }
 
     #[tokio::test]

@@ -8,6 +8,12 @@ local token, families = KEYS[1], KEYS[2]
 local jti, exp, keep, prefix, mode = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local family_bound = tonumber(ARGV[6])
 if not (exp and keep and family_bound) then return redis.error_reply('ERR record: a numeric argument is not a number') end
+-- Times beyond year 9999 would be stored as floats ("1.8e+19") and make EXPIREAT fail.
+for _, value in ipairs({exp, keep, family_bound}) do
+  if value < 0 or value > 253402300799 or value ~= math.floor(value) then
+    return redis.error_reply('ERR record: a numeric argument is out of range')
+  end
+end
 local redis_now = tonumber(redis.call('TIME')[1])
 local function expiry(until_)
   if until_ < redis_now + 60 then return redis_now + 60 end

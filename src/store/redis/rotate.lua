@@ -17,6 +17,12 @@ local prefix = ARGV[13]
 if not (presented_exp and presented_keep and successor_exp and successor_keep and now and grace) then
   return redis.error_reply('ERR rotate: a numeric argument is not a number')
 end
+-- Times beyond year 9999 would be stored as floats ("1.8e+19") and make EXPIREAT fail.
+for _, value in ipairs({presented_exp, presented_keep, successor_exp, successor_keep, now, grace}) do
+  if value < 0 or value > 253402300799 or value ~= math.floor(value) then
+    return redis.error_reply('ERR rotate: a numeric argument is out of range')
+  end
+end
 -- A key is never given an expiry in Redis's past (it would vanish at once).
 local redis_now = tonumber(redis.call('TIME')[1])
 local function expiry(keep)
