@@ -29,6 +29,7 @@ use super::rules::{next_step, stored_state, successor_until, Step};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -96,7 +97,8 @@ const ERASE_BATCH: i64 = 64;
 /// Connecting to a database of an earlier version (under the schema
 /// advisory lock, in one transaction) adds the new columns, creates the
 /// families table and fills it from the tokens, keeps old records until
-/// `exp` plus [`CLOCK_SKEW_MARGIN`], and erases the clear-text successors
+/// `exp` plus [`CLOCK_SKEW_MARGIN`] (at most [`MAX_TIMESTAMP`](super::MAX_TIMESTAMP);
+/// the leeway they were verified with is not known, so it is not added), and erases the clear-text successors
 /// of the old `successor_token` column (a replay within the grace window
 /// of a rotation made before the upgrade is then refused, not answered).
 #[derive(Debug, Clone)]
@@ -194,8 +196,12 @@ impl PostgresTokenStore {
                 "UPDATE simplejwt_refresh_tokens SET successor_token = NULL WHERE successor_token IS NOT NULL;",
             );
         }
+        // The leeway the old rows were verified with is not known here: they
+        // are kept until `exp` + the margin, clamped (an `exp` near
+        // `i64::MAX` would overflow `bigint` and fail every start).
+        let latest = MAX_TIMESTAMP - margin;
         statements.push_str(&format!(
-            "UPDATE simplejwt_refresh_tokens SET keep_until = expires_at + {margin} WHERE keep_until IS NULL;
+            "UPDATE simplejwt_refresh_tokens SET keep_until = LEAST(expires_at, {latest}) + {margin} WHERE keep_until IS NULL;
              INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
                  SELECT family, MIN(subject), FALSE, MAX(keep_until) FROM simplejwt_refresh_tokens GROUP BY family
                  ON CONFLICT (family) DO NOTHING;"
@@ -635,6 +641,79 @@ mod tests {
             "PostgreSQL must be running on 127.0.0.1:5432 for the postgres feature's tests",
         );
         crate::store::conformance::run(Arc::new(store)).await;
+    }
+
+    /// A database of the previous version, in a database of its own: rows
+    /// whose `exp` is `i64::MAX` are upgraded (kept until the latest time)
+    /// instead of failing every start with "bigint out of range".
+    #[tokio::test]
+    async fn a_database_of_the_previous_version_is_upgraded_in_place() {
+        use std::str::FromStr;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&database_url())
+            .await
+            .expect("PostgreSQL must be running on 127.0.0.1:5432");
+        let database = format!("tsj_upgrade_{:016x}", rand::random::<u64>());
+        sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let options = sqlx::postgres::PgConnectOptions::from_str(&database_url())
+            .unwrap()
+            .database(&database);
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE simplejwt_refresh_tokens (
+                jti TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL, family TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('active', 'used', 'blacklisted')),
+                successor_token TEXT, rotated_at BIGINT);
+             INSERT INTO simplejwt_refresh_tokens VALUES
+                ('old', '7', 'old', 9223372036854775807, 'used', 'clear.successor.token', 1800000000),
+                ('current', '7', 'old', 9223372036854775807, 'active', NULL, NULL),
+                ('other', '8', 'other', 2000000000, 'active', NULL, NULL);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let upgraded = PostgresTokenStore::from_pool(pool.clone()).await;
+        let checks = async {
+            let store = upgraded?;
+            let keep_until: Vec<(String, i64)> =
+                sqlx::query_as("SELECT jti, keep_until FROM simplejwt_refresh_tokens ORDER BY jti")
+                    .fetch_all(store.pool())
+                    .await
+                    .map_err(unavailable)?;
+            let margin = CLOCK_SKEW_MARGIN.as_secs() as i64;
+            assert_eq!(
+                keep_until,
+                vec![
+                    ("current".to_owned(), MAX_TIMESTAMP as i64),
+                    ("old".to_owned(), MAX_TIMESTAMP as i64),
+                    ("other".to_owned(), 2_000_000_000 + margin),
+                ]
+            );
+            assert_eq!(store.state("7", "current").await?, TokenState::Active);
+            assert_eq!(store.revoke_subject("7").await?, 1, "one family filled in");
+            assert_eq!(store.state("7", "current").await?, TokenState::Blacklisted);
+            assert_eq!(store.state("8", "other").await?, TokenState::Active);
+            // Connecting again changes nothing.
+            let again = PostgresTokenStore::from_pool(store.pool().clone()).await?;
+            assert_eq!(again.state("7", "current").await?, TokenState::Blacklisted);
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        pool.close().await;
+        sqlx::raw_sql(&format!("DROP DATABASE {database} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        checks.unwrap();
     }
 
     /// A store on its own pool whose sessions are named `application_name`.

@@ -34,6 +34,7 @@ use super::rules::{next_step, stored_state, successor_until, Step};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -215,8 +216,10 @@ impl SqliteTokenStore {
             );
         }
         let margin = CLOCK_SKEW_MARGIN.as_secs();
+        // The old rows' leeway is not known; `exp` is clamped so the sum stays an integer.
+        let latest = MAX_TIMESTAMP - margin;
         statements.push(format!(
-            "UPDATE simplejwt_refresh_tokens SET keep_until = expires_at + {margin} WHERE keep_until IS NULL;
+            "UPDATE simplejwt_refresh_tokens SET keep_until = MIN(expires_at, {latest}) + {margin} WHERE keep_until IS NULL;
              INSERT OR IGNORE INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
                  SELECT family, MIN(subject), 0, MAX(keep_until) FROM simplejwt_refresh_tokens GROUP BY family;"
         ));
@@ -645,7 +648,8 @@ mod tests {
              INSERT INTO simplejwt_refresh_tokens VALUES
                 ('old', '7', 'old', 2000000000, 'used', 'clear.successor.token', 1800000000),
                 ('current', '7', 'old', 2000000000, 'active', NULL, NULL),
-                ('other', '8', 'other', 2000000000, 'active', NULL, NULL);",
+                ('other', '8', 'other', 2000000000, 'active', NULL, NULL),
+                ('huge', '9', 'huge', 9223372036854775807, 'active', NULL, NULL);",
         )
         .execute(&pool)
         .await
@@ -682,6 +686,16 @@ mod tests {
             TokenState::Blacklisted
         );
         assert_eq!(store.state("8", "other").await.unwrap(), TokenState::Active);
+        let huge: i64 = sqlx::query_scalar(
+            "SELECT keep_until FROM simplejwt_refresh_tokens WHERE jti = 'huge'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            huge, MAX_TIMESTAMP as i64,
+            "an exp near i64::MAX is clamped"
+        );
         // Opening it again changes nothing.
         store.pool().close().await;
         let reopened = SqliteTokenStore::connect(&url).await.unwrap();
