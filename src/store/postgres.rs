@@ -716,6 +716,65 @@ mod tests {
         checks.unwrap();
     }
 
+    /// Token rows without a family row: a replay after the window creates
+    /// the revoked family kept as long as the would-be successor (so past
+    /// every token of it), not only as long as the replayed token.
+    #[tokio::test]
+    async fn a_family_revoked_without_its_row_outlives_the_replayed_token() {
+        let store = PostgresTokenStore::connect(&database_url()).await.unwrap();
+        let id = format!("{:016x}", rand::random::<u64>());
+        let (t1, t2, t3) = (format!("t1-{id}"), format!("t2-{id}"), format!("t3-{id}"));
+        let subject = format!("user-{id}");
+        let (start, lifetime) = (1_900_000_000_u64, 3600);
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        sqlx::query(
+            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, rotated_at, keep_until) VALUES
+                ($1, $3, $1, $4, 'used', $5, $6), ($2, $3, $1, $7, 'active', NULL, $8)",
+        )
+        .bind(&t1)
+        .bind(&t2)
+        .bind(&subject)
+        .bind((start + lifetime) as i64)
+        .bind((start + 100) as i64)
+        .bind((start + lifetime + margin) as i64)
+        .bind((start + 100 + lifetime) as i64)
+        .bind((start + 100 + lifetime + margin) as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::new(start + 200));
+        let successor = RecordedToken::new(&t3, &subject, start + 200 + lifetime);
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: RecordedToken::new(&t1, &subject, start + lifetime),
+                    successor: successor.clone(),
+                    sealed_successor: None,
+                    rules: crate::store::RotationRules {
+                        reuse_grace: Duration::from_secs(10),
+                        ..Default::default()
+                    },
+                },
+                clock,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Reused));
+        let (revoked, keep_until): (bool, i64) = sqlx::query_as(
+            "SELECT revoked, keep_until FROM simplejwt_refresh_families WHERE family = $1",
+        )
+        .bind(&t1)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!(revoked);
+        assert_eq!(keep_until, successor.retained_until() as i64);
+        assert_eq!(
+            store.state(&subject, &t2).await.unwrap(),
+            TokenState::Blacklisted
+        );
+    }
+
     /// A store on its own pool whose sessions are named `application_name`.
     async fn named(application_name: &str) -> PostgresTokenStore {
         use std::str::FromStr;

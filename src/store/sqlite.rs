@@ -706,6 +706,57 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// Token rows without a family row: a replay after the window revokes
+    /// the family, which outlives the replayed token, so its later
+    /// successor stays refused once the replayed token is purged.
+    #[tokio::test]
+    async fn a_family_revoked_without_its_row_outlives_the_replayed_token() {
+        let store = SqliteTokenStore::connect("sqlite::memory:").await.unwrap();
+        let (start, lifetime) = (1_900_000_000_u64, 3600);
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        sqlx::query(
+            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, rotated_at, keep_until) VALUES
+                ('t1', '7', 't1', ?1, 'used', ?2, ?3), ('t2', '7', 't1', ?4, 'active', NULL, ?5)",
+        )
+        .bind((start + lifetime) as i64)
+        .bind((start + 100) as i64)
+        .bind((start + lifetime + margin) as i64)
+        .bind((start + 100 + lifetime) as i64)
+        .bind((start + 100 + lifetime + margin) as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let clock = crate::clock::ManualClock::new(start + 200);
+        let shared: crate::clock::SharedClock = Arc::new(clock.clone());
+        let presented = RecordedToken::new("t1", "7", start + lifetime);
+        let rules = crate::store::RotationRules {
+            reuse_grace: std::time::Duration::from_secs(10),
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: presented.clone(),
+                    successor: RecordedToken::new("t3", "7", start + 200 + lifetime),
+                    sealed_successor: None,
+                    rules,
+                },
+                shared,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Reused));
+        let past_t1 = presented.retained_until() + 1;
+        clock.set(past_t1);
+        store.purge_expired(past_t1).await.unwrap();
+        assert_eq!(store.state("7", "t1").await.unwrap(), TokenState::Unknown);
+        assert_eq!(
+            store.state("7", "t2").await.unwrap(),
+            TokenState::Blacklisted,
+            "the revoked family outlives the replayed token"
+        );
+    }
+
     #[tokio::test]
     async fn records_survive_reopening() {
         let (dir, url) = temp_url("reopen");
