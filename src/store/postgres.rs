@@ -97,7 +97,7 @@ const ERASE_BATCH: i64 = 64;
 /// Connecting to a database of an earlier version (under the schema
 /// advisory lock, in one transaction) adds the new columns, creates the
 /// families table and fills it from the tokens, keeps old records until
-/// `exp` plus [`CLOCK_SKEW_MARGIN`] (at most [`MAX_TIMESTAMP`](super::MAX_TIMESTAMP);
+/// `exp` plus [`CLOCK_SKEW_MARGIN`] (at most [`MAX_TIMESTAMP`];
 /// the leeway they were verified with is not known, so it is not added), and erases the clear-text successors
 /// of the old `successor_token` column (a replay within the grace window
 /// of a rotation made before the upgrade is then refused, not answered).

@@ -19,7 +19,11 @@
 //! [`CLOCK_SKEW_MARGIN`] (`EXPIREAT`, by Redis's
 //! clock: the margin covers a Redis clock that runs ahead of the servers'),
 //! and never less than a minute after the script runs, so a key is never
-//! written already expired.
+//! written already expired. A revoked family is kept at least as long as any
+//! token of it may live (the would-be successor's keep-until on reuse,
+//! [`RecordedToken::family_until`] on logout), even when records of an
+//! earlier version had no family key. Times are at most
+//! [`MAX_TIMESTAMP`], checked by the scripts before their first write.
 //!
 //! # Revocation against rotation
 //!
