@@ -26,7 +26,9 @@ use serde_json::{json, Value};
 
 use crate::endpoint::{EndpointLayer, EndpointService, Refresh};
 use crate::error::{ApiError, TokenError};
-use crate::store::{seal, RecordedToken, Rotation, RotationOutcome, StoreError, TokenState};
+use crate::store::{
+    seal, RecordedToken, Rotation, RotationOutcome, StoreError, TokenState, CLOCK_SKEW_MARGIN,
+};
 use crate::token::{Claims, Expected, MintedToken, TokenKind, UserIdClaim};
 use crate::Jwt;
 
@@ -61,9 +63,20 @@ pub(crate) struct Exchanged {
 }
 
 /// The store's record of a verified refresh token, kept as long as the
-/// configured leeway may still accept it.
+/// configured leeway may still accept it. Every token of its family was
+/// minted by now, so none is kept past now + the refresh lifetime + leeway +
+/// margin: a family revoked through it is kept that long.
 pub(crate) fn recorded(jwt: &Jwt, jti: &str, subject: &str, exp: u64) -> RecordedToken {
-    RecordedToken::new(jti, subject, exp).with_leeway(jwt.config().leeway)
+    let config = jwt.config();
+    let family_until = jwt
+        .clock()
+        .now()
+        .saturating_add(config.refresh_token_lifetime.as_secs())
+        .saturating_add(config.leeway.as_secs())
+        .saturating_add(CLOCK_SKEW_MARGIN.as_secs());
+    RecordedToken::new(jti, subject, exp)
+        .with_leeway(config.leeway)
+        .with_family_until(family_until)
 }
 
 /// Exchanges a verified refresh token (`claims` read from `token`), as the

@@ -113,6 +113,18 @@ pub use memory::MemoryTokenStore;
 /// ```
 pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(300);
 
+/// The latest time (seconds since the epoch) a backend is given:
+/// 9999-12-31T23:59:59Z. Expiries, keep-untils and grace windows beyond it
+/// (a huge refresh lifetime or leeway) are clamped to it, so every backend
+/// stores an integer it can compare (Redis's Lua numbers are doubles).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(tower_simplejwt::store::MAX_TIMESTAMP, 253_402_300_799);
+/// ```
+pub const MAX_TIMESTAMP: u64 = 253_402_300_799;
+
 /// A boxed, sendable future: what the storage traits return, so that they
 /// can be used as trait objects (`Arc<dyn TokenStore>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -170,6 +182,12 @@ pub struct RecordedToken {
     pub expires_at: u64,
     /// The leeway the token is verified with: it is accepted until `exp + leeway`.
     pub leeway: Duration,
+    /// A bound on the keep-until of every token its family may already hold
+    /// (tokens minted before this one are kept at most until now + the
+    /// refresh lifetime + leeway + [`CLOCK_SKEW_MARGIN`]); 0 when unknown.
+    /// A family revoked through this token is kept at least that long, so
+    /// a later token of it never outlives the revocation.
+    pub family_until: u64,
 }
 
 impl RecordedToken {
@@ -180,7 +198,22 @@ impl RecordedToken {
             subject: subject.into(),
             expires_at,
             leeway: Duration::ZERO,
+            family_until: 0,
         }
+    }
+
+    /// The same record whose family may hold tokens kept until `family_until`
+    /// (see [`family_until`](Self::family_until)).
+    pub fn with_family_until(mut self, family_until: u64) -> Self {
+        self.family_until = family_until;
+        self
+    }
+
+    /// Until when a family revoked through this token is kept: the later of
+    /// [`retained_until`](Self::retained_until) and [`family_until`](Self::family_until).
+    pub fn family_retained_until(&self) -> u64 {
+        self.retained_until()
+            .max(self.family_until.min(MAX_TIMESTAMP))
     }
 
     /// The same record for a token verified with `leeway` on its `exp`.
@@ -209,12 +242,20 @@ impl RecordedToken {
     /// ```
     /// use tower_simplejwt::store::RecordedToken;
     ///
-    /// assert_eq!(RecordedToken::new("j", "1", u64::MAX).retained_until(), u64::MAX);
+    /// use tower_simplejwt::store::MAX_TIMESTAMP;
+    ///
+    /// assert_eq!(RecordedToken::new("j", "1", u64::MAX).retained_until(), MAX_TIMESTAMP);
     /// ```
     pub fn retained_until(&self) -> u64 {
         self.expires_at
             .saturating_add(self.leeway.as_secs())
             .saturating_add(CLOCK_SKEW_MARGIN.as_secs())
+            .min(MAX_TIMESTAMP)
+    }
+
+    /// The token's `exp` as a backend stores it (at most [`MAX_TIMESTAMP`]).
+    pub fn stored_expires_at(&self) -> u64 {
+        self.expires_at.min(MAX_TIMESTAMP)
     }
 }
 

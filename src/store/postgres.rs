@@ -29,6 +29,7 @@ use super::rules::{next_step, stored_state, successor_until, Step};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -96,7 +97,8 @@ const ERASE_BATCH: i64 = 64;
 /// Connecting to a database of an earlier version (under the schema
 /// advisory lock, in one transaction) adds the new columns, creates the
 /// families table and fills it from the tokens, keeps old records until
-/// `exp` plus [`CLOCK_SKEW_MARGIN`], and erases the clear-text successors
+/// `exp` plus [`CLOCK_SKEW_MARGIN`] (at most [`MAX_TIMESTAMP`];
+/// the leeway they were verified with is not known, so it is not added), and erases the clear-text successors
 /// of the old `successor_token` column (a replay within the grace window
 /// of a rotation made before the upgrade is then refused, not answered).
 #[derive(Debug, Clone)]
@@ -194,8 +196,12 @@ impl PostgresTokenStore {
                 "UPDATE simplejwt_refresh_tokens SET successor_token = NULL WHERE successor_token IS NOT NULL;",
             );
         }
+        // The leeway the old rows were verified with is not known here: they
+        // are kept until `exp` + the margin, clamped (an `exp` near
+        // `i64::MAX` would overflow `bigint` and fail every start).
+        let latest = MAX_TIMESTAMP - margin;
         statements.push_str(&format!(
-            "UPDATE simplejwt_refresh_tokens SET keep_until = expires_at + {margin} WHERE keep_until IS NULL;
+            "UPDATE simplejwt_refresh_tokens SET keep_until = LEAST(expires_at, {latest}) + {margin} WHERE keep_until IS NULL;
              INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
                  SELECT family, MIN(subject), FALSE, MAX(keep_until) FROM simplejwt_refresh_tokens GROUP BY family
                  ON CONFLICT (family) DO NOTHING;"
@@ -232,7 +238,7 @@ impl PostgresTokenStore {
         .bind(&token.jti)
         .bind(&token.subject)
         .bind(family)
-        .bind(to_sql(token.expires_at))
+        .bind(to_sql(token.stored_expires_at()))
         .bind(state)
         .bind(to_sql(token.retained_until()))
         .execute(connection)
@@ -387,11 +393,15 @@ impl PostgresTokenStore {
                     else {
                         return Ok(RotationOutcome::Refused(Refusal::Unrecorded));
                     };
+                    // A family row created for tokens of an earlier version is
+                    // kept as long as any token of it (see `family_until`).
                     let family_revoked = Self::lock_family(
                         connection,
                         &family,
                         &presented.subject,
-                        presented.retained_until(),
+                        presented
+                            .family_retained_until()
+                            .max(successor.retained_until()),
                     )
                     .await?;
                     (family, family_revoked)
@@ -432,7 +442,9 @@ impl PostgresTokenStore {
                 Self::update_family(
                     connection,
                     &family,
-                    presented.retained_until(),
+                    presented
+                        .family_retained_until()
+                        .max(successor.retained_until()),
                     revoke_family,
                     now,
                 )
@@ -507,7 +519,7 @@ impl TokenStore for PostgresTokenStore {
                 &mut transaction,
                 &family,
                 &token.subject,
-                token.retained_until(),
+                token.family_retained_until(),
             )
             .await?;
             let outcome =
@@ -528,7 +540,7 @@ impl TokenStore for PostgresTokenStore {
                         Self::update_family(
                             &mut transaction,
                             &family,
-                            token.retained_until(),
+                            token.family_retained_until(),
                             true,
                             0, // no clock here: erases nothing
                         )
@@ -629,6 +641,138 @@ mod tests {
             "PostgreSQL must be running on 127.0.0.1:5432 for the postgres feature's tests",
         );
         crate::store::conformance::run(Arc::new(store)).await;
+    }
+
+    /// A database of the previous version, in a database of its own: rows
+    /// whose `exp` is `i64::MAX` are upgraded (kept until the latest time)
+    /// instead of failing every start with "bigint out of range".
+    #[tokio::test]
+    async fn a_database_of_the_previous_version_is_upgraded_in_place() {
+        use std::str::FromStr;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&database_url())
+            .await
+            .expect("PostgreSQL must be running on 127.0.0.1:5432");
+        let database = format!("tsj_upgrade_{:016x}", rand::random::<u64>());
+        sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let options = sqlx::postgres::PgConnectOptions::from_str(&database_url())
+            .unwrap()
+            .database(&database);
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE simplejwt_refresh_tokens (
+                jti TEXT PRIMARY KEY NOT NULL, subject TEXT NOT NULL, family TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('active', 'used', 'blacklisted')),
+                successor_token TEXT, rotated_at BIGINT);
+             INSERT INTO simplejwt_refresh_tokens VALUES
+                ('old', '7', 'old', 9223372036854775807, 'used', 'clear.successor.token', 1800000000),
+                ('current', '7', 'old', 9223372036854775807, 'active', NULL, NULL),
+                ('other', '8', 'other', 2000000000, 'active', NULL, NULL);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let upgraded = PostgresTokenStore::from_pool(pool.clone()).await;
+        let checks = async {
+            let store = upgraded?;
+            let keep_until: Vec<(String, i64)> =
+                sqlx::query_as("SELECT jti, keep_until FROM simplejwt_refresh_tokens ORDER BY jti")
+                    .fetch_all(store.pool())
+                    .await
+                    .map_err(unavailable)?;
+            let margin = CLOCK_SKEW_MARGIN.as_secs() as i64;
+            assert_eq!(
+                keep_until,
+                vec![
+                    ("current".to_owned(), MAX_TIMESTAMP as i64),
+                    ("old".to_owned(), MAX_TIMESTAMP as i64),
+                    ("other".to_owned(), 2_000_000_000 + margin),
+                ]
+            );
+            assert_eq!(store.state("7", "current").await?, TokenState::Active);
+            assert_eq!(store.revoke_subject("7").await?, 1, "one family filled in");
+            assert_eq!(store.state("7", "current").await?, TokenState::Blacklisted);
+            assert_eq!(store.state("8", "other").await?, TokenState::Active);
+            // Connecting again changes nothing.
+            let again = PostgresTokenStore::from_pool(store.pool().clone()).await?;
+            assert_eq!(again.state("7", "current").await?, TokenState::Blacklisted);
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        pool.close().await;
+        sqlx::raw_sql(&format!("DROP DATABASE {database} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        checks.unwrap();
+    }
+
+    /// Token rows without a family row: a replay after the window creates
+    /// the revoked family kept as long as the would-be successor (so past
+    /// every token of it), not only as long as the replayed token.
+    #[tokio::test]
+    async fn a_family_revoked_without_its_row_outlives_the_replayed_token() {
+        let store = PostgresTokenStore::connect(&database_url()).await.unwrap();
+        let id = format!("{:016x}", rand::random::<u64>());
+        let (t1, t2, t3) = (format!("t1-{id}"), format!("t2-{id}"), format!("t3-{id}"));
+        let subject = format!("user-{id}");
+        let (start, lifetime) = (1_900_000_000_u64, 3600);
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        sqlx::query(
+            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, rotated_at, keep_until) VALUES
+                ($1, $3, $1, $4, 'used', $5, $6), ($2, $3, $1, $7, 'active', NULL, $8)",
+        )
+        .bind(&t1)
+        .bind(&t2)
+        .bind(&subject)
+        .bind((start + lifetime) as i64)
+        .bind((start + 100) as i64)
+        .bind((start + lifetime + margin) as i64)
+        .bind((start + 100 + lifetime) as i64)
+        .bind((start + 100 + lifetime + margin) as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::new(start + 200));
+        let successor = RecordedToken::new(&t3, &subject, start + 200 + lifetime);
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: RecordedToken::new(&t1, &subject, start + lifetime),
+                    successor: successor.clone(),
+                    sealed_successor: None,
+                    rules: crate::store::RotationRules {
+                        reuse_grace: Duration::from_secs(10),
+                        ..Default::default()
+                    },
+                },
+                clock,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Reused));
+        let (revoked, keep_until): (bool, i64) = sqlx::query_as(
+            "SELECT revoked, keep_until FROM simplejwt_refresh_families WHERE family = $1",
+        )
+        .bind(&t1)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!(revoked);
+        assert_eq!(keep_until, successor.retained_until() as i64);
+        assert_eq!(
+            store.state(&subject, &t2).await.unwrap(),
+            TokenState::Blacklisted
+        );
     }
 
     /// A store on its own pool whose sessions are named `application_name`.

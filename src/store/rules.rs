@@ -72,7 +72,7 @@ pub(crate) fn successor_until(
 ) -> Option<u64> {
     let grace = rules.reuse_grace.as_secs();
     (grace > 0 && rules.blacklist_after_rotation && sealed.is_some())
-        .then(|| now.saturating_add(grace))
+        .then(|| now.saturating_add(grace).min(super::MAX_TIMESTAMP))
 }
 
 /// Decides a rotation from the stored record, its family's state, and the

@@ -34,6 +34,7 @@ use super::rules::{next_step, stored_state, successor_until, Step};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -215,8 +216,10 @@ impl SqliteTokenStore {
             );
         }
         let margin = CLOCK_SKEW_MARGIN.as_secs();
+        // The old rows' leeway is not known; `exp` is clamped so the sum stays an integer.
+        let latest = MAX_TIMESTAMP - margin;
         statements.push(format!(
-            "UPDATE simplejwt_refresh_tokens SET keep_until = expires_at + {margin} WHERE keep_until IS NULL;
+            "UPDATE simplejwt_refresh_tokens SET keep_until = MIN(expires_at, {latest}) + {margin} WHERE keep_until IS NULL;
              INSERT OR IGNORE INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
                  SELECT family, MIN(subject), 0, MAX(keep_until) FROM simplejwt_refresh_tokens GROUP BY family;"
         ));
@@ -252,7 +255,7 @@ impl SqliteTokenStore {
         .bind(&token.jti)
         .bind(&token.subject)
         .bind(family)
-        .bind(to_sql(token.expires_at))
+        .bind(to_sql(token.stored_expires_at()))
         .bind(state)
         .bind(to_sql(token.retained_until()))
         .execute(executor)
@@ -366,7 +369,9 @@ impl SqliteTokenStore {
                         connection,
                         &family,
                         &presented.subject,
-                        presented.retained_until(),
+                        presented
+                            .family_retained_until()
+                            .max(successor.retained_until()),
                         true,
                     )
                     .await?;
@@ -494,7 +499,7 @@ impl TokenStore for SqliteTokenStore {
                         &mut transaction,
                         &row.family,
                         &token.subject,
-                        token.retained_until(),
+                        token.family_retained_until(),
                         true,
                     )
                     .await?;
@@ -643,7 +648,8 @@ mod tests {
              INSERT INTO simplejwt_refresh_tokens VALUES
                 ('old', '7', 'old', 2000000000, 'used', 'clear.successor.token', 1800000000),
                 ('current', '7', 'old', 2000000000, 'active', NULL, NULL),
-                ('other', '8', 'other', 2000000000, 'active', NULL, NULL);",
+                ('other', '8', 'other', 2000000000, 'active', NULL, NULL),
+                ('huge', '9', 'huge', 9223372036854775807, 'active', NULL, NULL);",
         )
         .execute(&pool)
         .await
@@ -680,6 +686,16 @@ mod tests {
             TokenState::Blacklisted
         );
         assert_eq!(store.state("8", "other").await.unwrap(), TokenState::Active);
+        let huge: i64 = sqlx::query_scalar(
+            "SELECT keep_until FROM simplejwt_refresh_tokens WHERE jti = 'huge'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            huge, MAX_TIMESTAMP as i64,
+            "an exp near i64::MAX is clamped"
+        );
         // Opening it again changes nothing.
         store.pool().close().await;
         let reopened = SqliteTokenStore::connect(&url).await.unwrap();
@@ -688,6 +704,57 @@ mod tests {
             TokenState::Blacklisted
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Token rows without a family row: a replay after the window revokes
+    /// the family, which outlives the replayed token, so its later
+    /// successor stays refused once the replayed token is purged.
+    #[tokio::test]
+    async fn a_family_revoked_without_its_row_outlives_the_replayed_token() {
+        let store = SqliteTokenStore::connect("sqlite::memory:").await.unwrap();
+        let (start, lifetime) = (1_900_000_000_u64, 3600);
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        sqlx::query(
+            "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, rotated_at, keep_until) VALUES
+                ('t1', '7', 't1', ?1, 'used', ?2, ?3), ('t2', '7', 't1', ?4, 'active', NULL, ?5)",
+        )
+        .bind((start + lifetime) as i64)
+        .bind((start + 100) as i64)
+        .bind((start + lifetime + margin) as i64)
+        .bind((start + 100 + lifetime) as i64)
+        .bind((start + 100 + lifetime + margin) as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let clock = crate::clock::ManualClock::new(start + 200);
+        let shared: crate::clock::SharedClock = Arc::new(clock.clone());
+        let presented = RecordedToken::new("t1", "7", start + lifetime);
+        let rules = crate::store::RotationRules {
+            reuse_grace: std::time::Duration::from_secs(10),
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: presented.clone(),
+                    successor: RecordedToken::new("t3", "7", start + 200 + lifetime),
+                    sealed_successor: None,
+                    rules,
+                },
+                shared,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Reused));
+        let past_t1 = presented.retained_until() + 1;
+        clock.set(past_t1);
+        store.purge_expired(past_t1).await.unwrap();
+        assert_eq!(store.state("7", "t1").await.unwrap(), TokenState::Unknown);
+        assert_eq!(
+            store.state("7", "t2").await.unwrap(),
+            TokenState::Blacklisted,
+            "the revoked family outlives the replayed token"
+        );
     }
 
     #[tokio::test]

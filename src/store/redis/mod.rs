@@ -19,7 +19,11 @@
 //! [`CLOCK_SKEW_MARGIN`] (`EXPIREAT`, by Redis's
 //! clock: the margin covers a Redis clock that runs ahead of the servers'),
 //! and never less than a minute after the script runs, so a key is never
-//! written already expired.
+//! written already expired. A revoked family is kept at least as long as any
+//! token of it may live (the would-be successor's keep-until on reuse,
+//! [`RecordedToken::family_until`] on logout), even when records of an
+//! earlier version had no family key. Times are at most
+//! [`MAX_TIMESTAMP`], checked by the scripts before their first write.
 //!
 //! # Revocation against rotation
 //!
@@ -62,6 +66,7 @@ use redis::{AsyncCommands, Script, Value};
 use super::{
     warn_reuse, BlacklistOutcome, BoxFuture, Checkpoint, PauseHook, RecordedToken, Refusal,
     Rotation, RotationOutcome, StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    MAX_TIMESTAMP,
 };
 use crate::clock::SharedClock;
 
@@ -146,10 +151,11 @@ impl RedisTokenStore {
             .key(format!("{prefix}t:{}", token.jti))
             .key(format!("{prefix}families"))
             .arg(&token.jti)
-            .arg(token.expires_at)
+            .arg(token.stored_expires_at())
             .arg(token.retained_until())
             .arg(&prefix)
             .arg(mode)
+            .arg(token.family_retained_until())
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(unavailable)
@@ -195,6 +201,18 @@ impl RedisTokenStore {
         }
         Ok(format!("{base:032x}"))
     }
+}
+
+/// A time a script stored: an integer, or a float ("1.8446744073709552e+19")
+/// an earlier version wrote for a time beyond `u64`'s precision in Lua
+/// (read as the integer it rounds to, saturating).
+fn stored_time(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().or_else(|| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|time| time.is_finite() && *time >= 0.0)
+            .map(|time| time as u64)
+    })
 }
 
 /// Reads the rotation script's reply.
@@ -262,12 +280,12 @@ impl TokenStore for RedisTokenStore {
                 .arg(&presented.jti)
                 .arg(&successor.jti)
                 .arg(sealed_successor.as_deref().unwrap_or(""))
-                .arg(presented.expires_at)
+                .arg(presented.stored_expires_at())
                 .arg(presented.retained_until())
-                .arg(successor.expires_at)
+                .arg(successor.stored_expires_at())
                 .arg(successor.retained_until())
-                .arg(now)
-                .arg(rules.reuse_grace.as_secs())
+                .arg(now.min(MAX_TIMESTAMP))
+                .arg(rules.reuse_grace.as_secs().min(MAX_TIMESTAMP))
                 .arg(flag(
                     rules.reuse_policy == crate::config::ReusePolicy::RevokeFamily,
                 ))
@@ -346,7 +364,7 @@ impl TokenStore for RedisTokenStore {
                         .await
                         .map_err(unavailable)?;
                     for key in keys {
-                        let (keep_until, expires_at): (Option<u64>, Option<u64>) =
+                        let (keep_until, expires_at): (Option<String>, Option<String>) =
                             redis::cmd("HMGET")
                                 .arg(&key)
                                 .arg("keep_until")
@@ -354,6 +372,8 @@ impl TokenStore for RedisTokenStore {
                                 .query_async(&mut connection)
                                 .await
                                 .map_err(unavailable)?;
+                        let keep_until = keep_until.as_deref().and_then(stored_time);
+                        let expires_at = expires_at.as_deref().and_then(stored_time);
                         let keep_until = keep_until.or_else(|| {
                             expires_at.map(|exp| exp.saturating_add(CLOCK_SKEW_MARGIN.as_secs()))
                         });
@@ -652,6 +672,237 @@ mod tests {
             (1..=10).contains(&ttl),
             "the sealed successor lives only as long as the window: ttl {ttl}"
         );
+    }
+
+    /// Records of the previous version (no family key): a replay of a used
+    /// token after the window revokes the family, and the family outlives
+    /// the replayed token's keep-until, so its later successor stays refused.
+    #[tokio::test]
+    async fn a_family_revoked_on_records_of_the_previous_version_stays_revoked() {
+        let store = connect("simplejwt-old-family").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let prefix = store.prefix(&subject);
+        let mut connection = store.connection.clone();
+        let start = now();
+        let clock = crate::clock::ManualClock::new(start);
+        let shared: SharedClock = Arc::new(clock.clone());
+        let lifetime = 3600;
+        // T1 (exp start + 1h) was rotated at start + 100 into T2 (exp start + 1h + 100).
+        let (t1, t2) = ("old-t1", "old-t2");
+        let t1_exp = start + lifetime;
+        let t2_exp = start + 100 + lifetime;
+        for (jti, exp, fields) in [
+            (
+                t1,
+                t1_exp,
+                vec![
+                    ("state", "used".to_owned()),
+                    ("rotated_at", (start + 100).to_string()),
+                ],
+            ),
+            (t2, t2_exp, vec![("state", "active".to_owned())]),
+        ] {
+            let mut fields = fields;
+            fields.push(("family", t1.to_owned()));
+            fields.push(("expires_at", exp.to_string()));
+            let key = format!("{prefix}t:{jti}");
+            let _: () = connection.hset_multiple(&key, &fields).await.unwrap();
+            let _: () = connection
+                .expire_at(&key, (exp + CLOCK_SKEW_MARGIN.as_secs()) as i64)
+                .await
+                .unwrap();
+        }
+        // The thief replays T1 after the window.
+        clock.set(start + 200);
+        let presented = RecordedToken::new(t1, &subject, t1_exp);
+        let successor = RecordedToken::new("old-t3", &subject, start + 200 + lifetime);
+        let rules = crate::store::RotationRules {
+            reuse_grace: Duration::from_secs(10),
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: presented.clone(),
+                    successor,
+                    sealed_successor: None,
+                    rules,
+                },
+                shared.clone(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Reused));
+        assert_eq!(
+            store.state(&subject, t2).await.unwrap(),
+            TokenState::Blacklisted
+        );
+        // Past T1's keep-until (but before T2's): the family is still revoked.
+        let past_t1 = presented.retained_until() + 1;
+        clock.set(past_t1);
+        store.purge_expired(past_t1).await.unwrap();
+        let family_expiry: i64 = redis::cmd("EXPIRETIME")
+            .arg(format!("{prefix}fam:{t1}"))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            family_expiry > past_t1 as i64,
+            "the family key outlives the replayed token: {family_expiry}"
+        );
+        assert_eq!(
+            store.state(&subject, t2).await.unwrap(),
+            TokenState::Blacklisted
+        );
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: RecordedToken::new(t2, &subject, t2_exp),
+                    successor: RecordedToken::new("old-t4", &subject, past_t1 + lifetime),
+                    sealed_successor: None,
+                    rules,
+                },
+                shared,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Refused(Refusal::Blacklisted));
+    }
+
+    /// Logging out a token of the previous version (no family key) keeps the
+    /// family as long as any token of it may live.
+    #[tokio::test]
+    async fn a_logout_on_records_of_the_previous_version_keeps_the_family() {
+        let store = connect("simplejwt-old-family").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let prefix = store.prefix(&subject);
+        let mut connection = store.connection.clone();
+        let start = now();
+        let exp = start + 3600;
+        let key = format!("{prefix}t:old-t1");
+        let _: () = connection
+            .hset_multiple(
+                &key,
+                &[
+                    ("family", "old-t1".to_owned()),
+                    ("state", "active".to_owned()),
+                    ("expires_at", exp.to_string()),
+                ],
+            )
+            .await
+            .unwrap();
+        let bound = exp + 7200;
+        let token = RecordedToken::new("old-t1", &subject, exp).with_family_until(bound);
+        assert_eq!(
+            store.blacklist(token).await.unwrap(),
+            BlacklistOutcome::Blacklisted
+        );
+        let family_expiry: i64 = redis::cmd("EXPIRETIME")
+            .arg(format!("{prefix}fam:old-t1"))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(family_expiry, bound as i64);
+        let stored: String = connection
+            .hget(format!("{prefix}fam:old-t1"), "keep_until")
+            .await
+            .unwrap();
+        assert_eq!(stored, bound.to_string());
+    }
+
+    /// A huge refresh lifetime, leeway and grace window: the times are
+    /// clamped to year 9999, the rotation writes consistent integers, and
+    /// purging still reads them.
+    #[tokio::test]
+    async fn huge_expiries_are_clamped_before_any_write() {
+        let store = connect("simplejwt-huge").await;
+        let subject = format!("user-{}", rand::random::<u32>());
+        let prefix = store.prefix(&subject);
+        let mut connection = store.connection.clone();
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::new(now()));
+        let huge = Duration::from_secs(u64::MAX);
+        let first = RecordedToken::new("huge-1", &subject, u64::MAX).with_leeway(huge);
+        let second = RecordedToken::new("huge-2", &subject, u64::MAX)
+            .with_leeway(huge)
+            .with_family_until(u64::MAX);
+        store.record(first.clone()).await.unwrap();
+        let rules = crate::store::RotationRules {
+            reuse_grace: huge,
+            ..Default::default()
+        };
+        let outcome = store
+            .rotate(
+                Rotation {
+                    presented: first,
+                    successor: second.clone(),
+                    sealed_successor: Some("sealed".into()),
+                    rules,
+                },
+                clock,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotationOutcome::Rotated);
+        let max = MAX_TIMESTAMP.to_string();
+        for key in ["t:huge-1", "t:huge-2", "fam:huge-1"] {
+            let keep_until: String = connection
+                .hget(format!("{prefix}{key}"), "keep_until")
+                .await
+                .unwrap();
+            assert_eq!(keep_until, max, "{key}");
+            let expire_time: i64 = redis::cmd("EXPIRETIME")
+                .arg(format!("{prefix}{key}"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(expire_time, MAX_TIMESTAMP as i64, "{key}");
+        }
+        let expires_at: String = connection
+            .hget(format!("{prefix}t:huge-2"), "expires_at")
+            .await
+            .unwrap();
+        assert_eq!(expires_at, max);
+        // A record an earlier version left with a float keep-until does not stop purging.
+        let _: () = connection
+            .hset_multiple(
+                format!("{prefix}t:huge-float"),
+                &[
+                    ("family", "huge-float"),
+                    ("state", "active"),
+                    ("expires_at", "1.8446744073709552e+19"),
+                    ("keep_until", "1.8446744073709552e+19"),
+                ],
+            )
+            .await
+            .unwrap();
+        store.purge_expired(now()).await.unwrap();
+        assert_eq!(
+            store.state(&subject, "huge-2").await.unwrap(),
+            TokenState::Active
+        );
+        assert_eq!(
+            store.state(&subject, "huge-float").await.unwrap(),
+            TokenState::Active
+        );
+        assert_eq!(
+            store.blacklist(second).await.unwrap(),
+            BlacklistOutcome::Blacklisted
+        );
+        // An out-of-range time sent to a script fails before any write.
+        let before = dump(&store, &subject).await;
+        let reply: Result<i64, _> = RECORD
+            .key(format!("{prefix}t:huge-3"))
+            .key(format!("{prefix}families"))
+            .arg("huge-3")
+            .arg(u64::MAX)
+            .arg(u64::MAX)
+            .arg(&prefix)
+            .arg("record")
+            .arg(u64::MAX)
+            .invoke_async(&mut connection)
+            .await;
+        assert!(reply.is_err());
+        assert_eq!(dump(&store, &subject).await, before);
     }
 
     #[tokio::test]

@@ -1,11 +1,19 @@
 -- Records a token (a new family), or logs one out (blacklists it and revokes
 -- its family). Everything is read and validated before the first write.
 -- KEYS: token, the subject's family index.
--- ARGV: jti, exp, keep-until, key prefix, mode ('record' or 'blacklist').
+-- ARGV: jti, exp, keep-until, key prefix, mode ('record' or 'blacklist'),
+--       the family's keep-until (bounds every token the family may hold).
 -- Returns 1 when the token changed state, 0 when it was already blacklisted, used or revoked.
 local token, families = KEYS[1], KEYS[2]
 local jti, exp, keep, prefix, mode = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
-if not (exp and keep) then return redis.error_reply('ERR record: a numeric argument is not a number') end
+local family_bound = tonumber(ARGV[6])
+if not (exp and keep and family_bound) then return redis.error_reply('ERR record: a numeric argument is not a number') end
+-- Times beyond year 9999 would be stored as floats ("1.8e+19") and make EXPIREAT fail.
+for _, value in ipairs({exp, keep, family_bound}) do
+  if value < 0 or value > 253402300799 or value ~= math.floor(value) then
+    return redis.error_reply('ERR record: a numeric argument is out of range')
+  end
+end
 local redis_now = tonumber(redis.call('TIME')[1])
 local function expiry(until_)
   if until_ < redis_now + 60 then return redis_now + 60 end
@@ -35,9 +43,9 @@ if not family then return redis.error_reply('ERR corrupt: token ' .. jti .. ' ha
 local family_key = prefix .. 'fam:' .. family
 if state ~= 'active' or redis.call('HGET', family_key, 'revoked') == '1' then return 0 end
 redis.call('HSET', token, 'state', 'blacklisted')
-redis.call('HSET', family_key, 'revoked', '1')
-redis.call('HSETNX', family_key, 'keep_until', keep)
-keep_until(family_key, keep)
+local revoked_keep = math.max(keep, family_bound, tonumber(redis.call('HGET', family_key, 'keep_until')) or 0)
+redis.call('HSET', family_key, 'revoked', '1', 'keep_until', revoked_keep)
+keep_until(family_key, revoked_keep)
 redis.call('SADD', families, family)
-keep_until(families, keep)
+keep_until(families, revoked_keep)
 return 1

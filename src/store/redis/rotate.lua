@@ -17,6 +17,12 @@ local prefix = ARGV[13]
 if not (presented_exp and presented_keep and successor_exp and successor_keep and now and grace) then
   return redis.error_reply('ERR rotate: a numeric argument is not a number')
 end
+-- Times beyond year 9999 would be stored as floats ("1.8e+19") and make EXPIREAT fail.
+for _, value in ipairs({presented_exp, presented_keep, successor_exp, successor_keep, now, grace}) do
+  if value < 0 or value > 253402300799 or value ~= math.floor(value) then
+    return redis.error_reply('ERR rotate: a numeric argument is out of range')
+  end
+end
 -- A key is never given an expiry in Redis's past (it would vanish at once).
 local redis_now = tonumber(redis.call('TIME')[1])
 local function expiry(keep)
@@ -59,11 +65,14 @@ if state == 'used' then
   redis.call('HSET', presented, 'state', 'blacklisted')
   redis.call('DEL', sealed_key)
   if revoke_family then
-    redis.call('HSET', family_key, 'revoked', '1')
-    redis.call('HSETNX', family_key, 'keep_until', presented_keep)
-    keep_until(family_key, presented_keep)
+    -- The would-be successor's keep-until bounds every token already minted
+    -- in the family (a later token of it, of a record without a family key,
+    -- must not outlive the revocation).
+    local revoked_keep = math.max(presented_keep, successor_keep, tonumber(redis.call('HGET', family_key, 'keep_until')) or 0)
+    redis.call('HSET', family_key, 'revoked', '1', 'keep_until', revoked_keep)
+    keep_until(family_key, revoked_keep)
     redis.call('SADD', families, family)
-    keep_until(families, presented_keep)
+    keep_until(families, revoked_keep)
   end
   return {'reused', family, revoke_family and '1' or '0'}
 end
