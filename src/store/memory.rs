@@ -173,14 +173,7 @@ impl MemoryTokenStore {
             };
             shard.insert(&format!("{:032x}", base | u128::from(index)), record);
         }
-        shard.insert_family(family, subject, keep_until);
-        let record = Record {
-            family,
-            subject,
-            keep_until,
-            state: State::Active,
-        };
-        shard.insert(&current.jti, record);
+        shard.insert_active(&current.jti, family, subject, keep_until);
         format!("{base:032x}")
     }
 }
@@ -234,6 +227,18 @@ impl Shard {
             keep_until,
         });
         entry.keep_until = entry.keep_until.max(keep_until);
+    }
+
+    /// Records `jti` as an active token of `family`, keeping both at least until `keep_until`.
+    fn insert_active(&mut self, jti: &str, family: u64, subject: u64, keep_until: u64) {
+        self.insert_family(family, subject, keep_until);
+        let record = Record {
+            family,
+            subject,
+            keep_until,
+            state: State::Active,
+        };
+        self.insert(jti, record);
     }
 
     fn family_revoked(&self, family: u64) -> bool {
@@ -302,14 +307,7 @@ impl Shard {
                 if step == Step::AdoptAndRotate {
                     let family = store.hash(&presented.jti);
                     let keep_until = presented.retained_until();
-                    self.insert_family(family, subject, keep_until);
-                    let record = Record {
-                        family,
-                        subject,
-                        keep_until,
-                        state: State::Active,
-                    };
-                    self.insert(&presented.jti, record);
+                    self.insert_active(&presented.jti, family, subject, keep_until);
                 }
                 let Some(record) = self.get_mut(&presented.jti) else {
                     return RotationOutcome::Refused(Refusal::Unrecorded);
@@ -325,14 +323,7 @@ impl Shard {
                     }));
                 }
                 let keep_until = successor.retained_until();
-                self.insert_family(family, subject, keep_until);
-                let successor_record = Record {
-                    family,
-                    subject,
-                    keep_until,
-                    state: State::Active,
-                };
-                self.insert(&successor.jti, successor_record);
+                self.insert_active(&successor.jti, family, subject, keep_until);
                 RotationOutcome::Rotated
             }
         }
@@ -345,14 +336,7 @@ impl TokenStore for MemoryTokenStore {
         let subject = self.hash(&token.subject);
         let keep_until = token.retained_until();
         let mut shard = self.shard(&token.subject);
-        shard.insert_family(family, subject, keep_until);
-        let record = Record {
-            family,
-            subject,
-            keep_until,
-            state: State::Active,
-        };
-        shard.insert(&token.jti, record);
+        shard.insert_active(&token.jti, family, subject, keep_until);
         Box::pin(async { Ok(()) })
     }
 
