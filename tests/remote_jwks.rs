@@ -25,8 +25,8 @@ use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
 use tower_simplejwt::credentials::{
-    Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteClaims,
-    RemoteSubject, Subject, UserStore,
+    Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteSubject, Subject,
+    UserStore,
 };
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
@@ -867,6 +867,19 @@ async fn keys_of_an_issuer_unreachable_past_max_key_age_are_not_used() {
     assert_eq!(remote.fetches(ISSUER), Some(published.requests() as u64));
 }
 
+/// `GET path` on an axum app with `Authorization: Bearer token`: the status and the body as text.
+#[cfg(feature = "axum")]
+async fn get_as_bearer(app: Router, path: &str, token: String) -> (u16, String) {
+    let request = Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// axum handlers tell the two apart by the extractor they take: `Subject`
 /// is a local user only, `RemoteSubject` another issuer's.
 #[cfg(feature = "axum")]
@@ -897,19 +910,7 @@ async fn axum_extractors_keep_remote_subjects_apart() {
         .route("/remote/", get(remote))
         .route("/either/", get(either))
         .route_layer(AuthLayer::new(verifier.jwt.clone()));
-    let call = |path: &'static str, token: String| {
-        let app = app.clone();
-        async move {
-            let request = Request::get(path)
-                .header("authorization", format!("Bearer {token}"))
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status().as_u16();
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
+    let call = |path: &'static str, token: String| get_as_bearer(app.clone(), path, token);
     let remote_1 = mint(&issuer_codec(&clock, Some(AUDIENCE), a), "1");
     let alice = mint(verifier.jwt.codec(), "1");
 
@@ -1018,6 +1019,8 @@ async fn a_remote_user_1_never_gets_local_claims_in_axum() {
     async fn role(claims: Claims<Role>) -> String {
         format!("local role {}", claims.extra.role)
     }
+    use tower_simplejwt::credentials::RemoteClaims;
+
     async fn remote(remote: RemoteClaims) -> String {
         let role = remote.claims.extra.get("role").cloned();
         format!(
@@ -1035,19 +1038,7 @@ async fn a_remote_user_1_never_gets_local_claims_in_axum() {
         .route("/remote/", get(remote))
         .route("/either/", get(either))
         .route_layer(AuthLayer::new(verifier.jwt.clone()));
-    let call = |path: &'static str, token: String| {
-        let app = app.clone();
-        async move {
-            let request = Request::get(path)
-                .header("authorization", format!("Bearer {token}"))
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status().as_u16();
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
+    let call = |path: &'static str, token: String| get_as_bearer(app.clone(), path, token);
     let admin = serde_json::from_value::<Map<String, Value>>(json!({"role": "admin"})).unwrap();
     let issuer = issuer_codec(&clock, Some(AUDIENCE), a);
     let remote_token = |id: &str| issuer.mint_pair(id, &admin).unwrap().access.token;
