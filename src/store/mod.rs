@@ -79,8 +79,6 @@
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use crate::clock::SharedClock;
@@ -125,9 +123,7 @@ pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(300);
 /// ```
 pub const MAX_TIMESTAMP: u64 = 253_402_300_799;
 
-/// A boxed, sendable future: what the storage traits return, so that they
-/// can be used as trait objects (`Arc<dyn TokenStore>`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::future::BoxFuture;
 
 /// The storage behind a token store failed or could not be reached.
 ///
