@@ -17,7 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
 use tower::{Layer, Service, ServiceExt};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::SystemClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{

@@ -59,7 +59,7 @@ async fn refresh_chain(store: Arc<dyn TokenStore>, iters: u64) -> Duration {
     use tower_simplejwt::credentials::{
         MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
     };
-    use tower_simplejwt::refresh::RefreshLayer;
+    use tower_simplejwt::http::RefreshLayer;
     use tower_simplejwt::Jwt;
 
     let users = MemoryUserStore::new();

@@ -392,7 +392,7 @@ fn alice(runtime: &tokio::runtime::Runtime) -> (tower_simplejwt::Jwt, String) {
 fn auth_layer(c: &mut Criterion) {
     use std::convert::Infallible;
     use tower::{Layer, Service, ServiceExt};
-    use tower_simplejwt::auth::AuthLayer;
+    use tower_simplejwt::AuthLayer;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -442,7 +442,7 @@ impl AxumRoutes {
     fn new() -> Self {
         use axum::routing::get;
         use axum::{Extension, Json, Router};
-        use tower_simplejwt::auth::AuthLayer;
+        use tower_simplejwt::AuthLayer;
         use tower_simplejwt::credentials::Subject;
 
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use axum::{routing::get, Json, Router};
-//! use tower_simplejwt::auth::AuthLayer;
+//! use tower_simplejwt::AuthLayer;
 //! use tower_simplejwt::config::JwtConfig;
 //! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
 //! use tower_simplejwt::token::Claims;
@@ -34,8 +34,8 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
-use crate::endpoint::TokenEndpointsLayer;
-use crate::error::ApiError;
+use crate::http::TokenEndpointsLayer;
+use crate::http::ApiError;
 use crate::token::Claims;
 use crate::Jwt;
 
@@ -48,7 +48,7 @@ impl IntoResponse for ApiError {
 /// The verified claims of a token we issued, with the extra claims
 /// deserialized into `E`.
 ///
-/// Needs [`AuthLayer`](crate::auth::AuthLayer) in front of the handler;
+/// Needs [`AuthLayer`](crate::http::AuthLayer) in front of the handler;
 /// without verified claims the rejection is the contract's 401
 /// "Authentication credentials were not provided.". Extra claims that do not
 /// fit `E` are rejected the same way as a token without them. A request
@@ -76,7 +76,7 @@ where
 }
 
 /// `Option<Claims<E>>`: `None` for an anonymous request (with
-/// [`AuthLayer::optional`](crate::auth::AuthLayer::optional)).
+/// [`AuthLayer::optional`](crate::http::AuthLayer::optional)).
 impl<S, E> OptionalFromRequestParts<S> for Claims<E>
 where
     S: Send + Sync,

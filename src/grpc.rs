@@ -1,6 +1,6 @@
 //! tonic integration (feature `tonic`).
 //!
-//! [`AuthLayer`](crate::auth::AuthLayer) answers gRPC calls (requests with
+//! [`AuthLayer`](crate::http::AuthLayer) answers gRPC calls (requests with
 //! `content-type: application/grpc…`) in gRPC's own terms, with or without
 //! this feature: a refused call gets a trailers-only response with
 //! `grpc-status: 16` (UNAUTHENTICATED) and the contract's message in
@@ -22,10 +22,10 @@
 //! ```
 
 use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
-use crate::error::ApiError;
+use crate::http::ApiError;
 use crate::token::Claims;
 
-/// What [`AuthLayer`](crate::auth::AuthLayer) verified, read from a tonic request.
+/// What [`AuthLayer`](crate::http::AuthLayer) verified, read from a tonic request.
 pub trait RequestAuth {
     /// The verified claims of an access token we issued; `None` for a call
     /// authenticated by another issuer's token (mapped or not): read those
@@ -86,7 +86,7 @@ impl From<ApiError> for tonic::Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::TokenError;
+    use crate::token::TokenError;
 
     #[test]
     fn errors_as_statuses() {

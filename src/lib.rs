@@ -4,36 +4,38 @@
 #![deny(rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod auth;
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub mod axum;
-pub mod blacklist;
-pub mod body;
+// Core: no HTTP, no module above it.
 pub mod clock;
 pub mod config;
 pub mod credentials;
-pub mod endpoint;
-pub mod error;
 pub mod future;
-#[cfg(feature = "tonic")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
-pub mod grpc;
-pub mod issue;
-pub mod jwks;
-mod jwt;
-mod jwt_layer;
 pub mod keys;
 mod lock;
-pub mod refresh;
+pub mod store;
+pub mod token;
+
+// Lifecycle: the operations of token management, typed.
+pub mod lifecycle;
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
 pub mod remote;
-pub mod store;
-pub mod token;
-mod transport;
-pub mod verify;
 
+// HTTP and integrations.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub mod grpc;
+pub mod http;
+
+pub use credentials::Subject;
+pub use http::{ApiError, AuthLayer, JwtLayer};
 pub use jsonwebtoken::Algorithm;
-pub use jwt::{BuildError, Jwt, JwtBuilder};
-pub use jwt_layer::JwtLayer;
+pub use lifecycle::{BuildError, Jwt, JwtBuilder, LifecycleError, Refreshed, TokenPair};
+pub use token::Claims;
+
+// Until the token error moves into `token`.
+mod error {
+    pub(crate) use crate::http::error::TokenError;
+}

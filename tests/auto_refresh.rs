@@ -12,7 +12,7 @@ use http_body_util::Full;
 use serde_json::json;
 use support::*;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 
 const GRACE: u64 = 10;
 

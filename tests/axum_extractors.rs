@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower::ServiceExt;
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
     MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,

@@ -572,25 +572,41 @@ async fn protected_resource_method_not_allowed() {
 // ---- Failures of our own ----
 
 #[tokio::test]
-async fn store_unavailable_is_503_everywhere_it_is_needed() {
+async fn a_dead_database_is_503_everywhere_it_is_needed() {
+    // Users and tokens share one SQLite database here: each request gets the
+    // 503 of the first store it needs (CONTRACT.md, "Failures of our own").
     let server = Server::start().await;
     let (refresh, access) = server.login(ALICE).await;
     server.pool.close().await;
-    let unavailable =
+    let tokens_down =
         json!({"detail": "Token store unavailable, try again later.", "code": "store_unavailable"});
-    for answer in [
-        server
-            .post(
-                OBTAIN,
-                json!({"username": "alice", "password": "wonderland-42"}),
-            )
-            .await,
-        server.post(REFRESH, json!({"refresh": refresh})).await,
-        server.post(VERIFY, json!({"token": refresh})).await,
-        server.post(BLACKLIST, json!({"refresh": refresh})).await,
-        server.me(&access).await,
+    let users_down = json!({"detail": "Service temporarily unavailable, try again later.", "code": "service_unavailable"});
+    for (answer, expected) in [
+        (
+            server
+                .post(
+                    OBTAIN,
+                    json!({"username": "alice", "password": "wonderland-42"}),
+                )
+                .await,
+            &users_down,
+        ),
+        // The refresh token's user is read before the token store.
+        (
+            server.post(REFRESH, json!({"refresh": refresh})).await,
+            &users_down,
+        ),
+        (
+            server.post(VERIFY, json!({"token": refresh})).await,
+            &tokens_down,
+        ),
+        (
+            server.post(BLACKLIST, json!({"refresh": refresh})).await,
+            &tokens_down,
+        ),
+        (server.me(&access).await, &users_down),
     ] {
-        answer.assert(503, unavailable.clone());
+        answer.assert(503, expected.clone());
         assert_eq!(answer.headers["retry-after"], "1");
     }
 }

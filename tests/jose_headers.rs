@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
 use support::*;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 
 /// Headers that make a well-signed token `Token is invalid`, and why.
 const REFUSED: &[(&str, &str)] = &[

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::JwtConfig;
-use tower_simplejwt::error::TokenError;
+use tower_simplejwt::token::TokenError;
 use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 
 const SECRET: &str = "property-secret-of-at-least-32-bytes";

@@ -21,7 +21,7 @@ use http_body_util::{BodyExt, Full};
 use jsonwebtoken::jwk::{JwkSet, KeyOperations, PublicKeyUse};
 use serde_json::{json, Map, Value};
 use tower::{Layer, ServiceExt};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
 use tower_simplejwt::credentials::{

@@ -292,7 +292,7 @@ async fn hmac_signed_with_the_public_key_is_refused_by_an_rs256_server() {
     use tower_simplejwt::credentials::{
         MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
     };
-    use tower_simplejwt::endpoint::TokenEndpointsLayer;
+    use tower_simplejwt::http::TokenEndpointsLayer;
     use tower_simplejwt::Jwt;
 
     let fixture = |name: &str| {

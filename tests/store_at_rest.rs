@@ -16,7 +16,7 @@ use tower_simplejwt::config::{JwtConfig, ReusePolicy};
 use tower_simplejwt::credentials::{
     MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
 };
-use tower_simplejwt::refresh::RefreshLayer;
+use tower_simplejwt::http::RefreshLayer;
 use tower_simplejwt::store::postgres::PostgresTokenStore;
 use tower_simplejwt::store::sqlite::SqliteTokenStore;
 use tower_simplejwt::store::{RecordedToken, TokenStore};

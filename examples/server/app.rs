@@ -14,7 +14,7 @@ use axum::routing::{any, get, MethodRouter, Route};
 use axum::{Extension, Json, Router};
 use serde_json::json;
 use tower::{Layer, Service};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::config::{AutoRefreshSettings, CookieSettings, ReusePolicy};
@@ -22,9 +22,9 @@ use tower_simplejwt::credentials::{
     Authenticator, PasswordAuthenticator, PasswordHasher, RemoteSubject, SqliteUserStore, Subject,
     SubjectCache,
 };
-use tower_simplejwt::endpoint::TokenEndpointsLayer;
-use tower_simplejwt::error::{ApiError, TokenError};
-use tower_simplejwt::jwks::JwksLayer;
+use tower_simplejwt::http::TokenEndpointsLayer;
+use tower_simplejwt::{http::ApiError, token::TokenError};
+use tower_simplejwt::http::JwksLayer;
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
 use tower_simplejwt::store::{MemoryTokenStore, TokenStore};

@@ -2,7 +2,7 @@
 //! example's `main` and its tests.
 
 use tonic::{Request, Response, Status};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::grpc::RequestAuth;
 use tower_simplejwt::Jwt;
 

@@ -9,7 +9,7 @@ use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use libfuzzer_sys::fuzz_target;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::auth::AuthLayer;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt_fuzz::{JWT, RUNTIME};
 
 fuzz_target!(|data: &[u8]| {

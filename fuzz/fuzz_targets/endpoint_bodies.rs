@@ -10,7 +10,7 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::fuzz_target;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::endpoint::TokenEndpointsLayer;
+use tower_simplejwt::http::TokenEndpointsLayer;
 use tower_simplejwt_fuzz::{JWT, RUNTIME};
 
 const PATHS: [&str; 4] = ["/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/token/blacklist/"];

@@ -94,7 +94,7 @@ pub use subject::RemoteSubjectMapping;
 
 use crate::clock::SharedClock;
 use crate::config::JwtConfig;
-use crate::error::TokenError;
+use crate::token::TokenError;
 use crate::keys::KeySet;
 use crate::lock::lock;
 use crate::token::{Claims, Expected, TokenCodec};

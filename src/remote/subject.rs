@@ -2,7 +2,8 @@
 //! an id match.
 
 use crate::credentials::Subject;
-use crate::store::{BoxFuture, StoreError};
+use crate::future::BoxFuture;
+use crate::store::StoreError;
 use crate::token::Claims;
 
 /// Names the local user, if any, that a remote issuer's subject is.

@@ -423,7 +423,7 @@ impl TokenCodec {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::error::TokenError;
+    /// use tower_simplejwt::token::TokenError;
     /// use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
     ///
     /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();

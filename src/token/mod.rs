@@ -45,7 +45,7 @@
 //! use std::time::Duration;
 //! use tower_simplejwt::clock::ManualClock;
 //! use tower_simplejwt::config::JwtConfig;
-//! use tower_simplejwt::error::TokenError;
+//! use tower_simplejwt::token::TokenError;
 //! use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 //!
 //! let clock = ManualClock::new(1_700_000_000);
@@ -69,6 +69,8 @@ mod kind;
 pub use claims::{Claims, UserIdClaim};
 pub use codec::{MintedToken, SignError, TokenCodec, TokenPair, VerifiedToken};
 pub use kind::{Expected, TokenKind};
+// Temporary until the token error lives in this module.
+pub use crate::http::error::TokenError;
 
 #[cfg(test)]
 mod security_tests;

@@ -1,14 +1,16 @@
-//! Errors and their rendering as the wire contract's responses.
+//! [`ApiError`]: the HTTP contract's answers other than success, and their rendering.
 //!
-//! [`TokenError`] is why a token was refused; [`ApiError`] is everything an
-//! endpoint or [`AuthLayer`](crate::auth::AuthLayer) can answer other than
-//! success, one variant per body of the contract. [`ApiError::into_response`]
-//! renders the exact status, JSON body and headers.
+//! Every endpoint and [`AuthLayer`](super::AuthLayer) answers failures
+//! through this one type: a lifecycle error converts into it
+//! (`From<LifecycleError>`), one variant per body of the contract, and
+//! [`ApiError::into_response`] renders the exact status, JSON body and
+//! headers. The gRPC rendering of the same errors is in `grpc_status`.
 //!
 //! # Examples
 //!
 //! ```
-//! use tower_simplejwt::error::{ApiError, TokenError};
+//! use tower_simplejwt::http::ApiError;
+//! use tower_simplejwt::token::TokenError;
 //!
 //! let response = ApiError::Token(TokenError::Expired).into_response();
 //! assert_eq!(response.status(), 401);
@@ -21,12 +23,15 @@ use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 
+use crate::lifecycle::{LifecycleError, UserStoreFailure};
+use crate::store::StoreError;
+
 /// Why a token was refused, one variant per message of the contract.
 ///
 /// # Examples
 ///
 /// ```
-/// use tower_simplejwt::error::TokenError;
+/// use tower_simplejwt::token::TokenError;
 ///
 /// assert_eq!(TokenError::NoExp.to_string(), "Token has no 'exp' claim");
 /// ```
@@ -64,7 +69,7 @@ pub enum TokenError {
 /// # Examples
 ///
 /// ```
-/// use tower_simplejwt::error::ApiError;
+/// use tower_simplejwt::http::ApiError;
 ///
 /// let response = ApiError::CredentialsNotProvided.into_response();
 /// assert_eq!(response.status(), 401);
@@ -145,10 +150,10 @@ impl From<TokenError> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         match error {
-            crate::store::StoreError::Overloaded(_) => {
+            StoreError::Overloaded(_) => {
                 tracing::warn!(%error, "request refused");
                 ApiError::ServiceUnavailable
             }
@@ -160,10 +165,46 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-impl From<crate::token::SignError> for ApiError {
-    fn from(error: crate::token::SignError) -> Self {
-        tracing::error!(%error, "token signing failed");
-        ApiError::Internal
+impl From<LifecycleError> for ApiError {
+    /// The contract's answer to a lifecycle error, logged as what it is: a
+    /// refusal at debug level, a busy service as a warning, a store that
+    /// cannot answer or a bug as an error.
+    fn from(error: LifecycleError) -> Self {
+        match error {
+            LifecycleError::Token(error) => ApiError::Token(error),
+            LifecycleError::InvalidCredentials => ApiError::NoActiveAccount,
+            LifecycleError::InactiveSubject => ApiError::NoActiveAccountForToken,
+            LifecycleError::Store(error) => ApiError::from(error),
+            LifecycleError::Users(error) => ApiError::from_user_store(error),
+            error @ (LifecycleError::ForeignSubject { .. }
+            | LifecycleError::Signing(_)
+            | LifecycleError::Internal(_)) => {
+                tracing::error!(%error, "server error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// The answer to a failure of the user store (or of a password check):
+    /// the service cannot answer now (`503 service_unavailable`), or, for
+    /// stored data that cannot be read, a server error (`500`).
+    pub(crate) fn from_user_store(error: UserStoreFailure) -> Self {
+        match error {
+            StoreError::Overloaded(_) => {
+                tracing::warn!(%error, "request refused");
+                ApiError::ServiceUnavailable
+            }
+            StoreError::Corrupt(_) => {
+                tracing::error!(%error, "user store holds data it cannot read");
+                ApiError::Internal
+            }
+            error => {
+                tracing::error!(%error, "user store failed");
+                ApiError::ServiceUnavailable
+            }
+        }
     }
 }
 
@@ -179,7 +220,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use tower_simplejwt::error::ApiError;
+    /// use tower_simplejwt::http::ApiError;
     ///
     /// assert_eq!(ApiError::VerifyBlacklisted.status(), 400);
     /// ```
@@ -215,7 +256,8 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use tower_simplejwt::error::{ApiError, TokenError};
+    /// use tower_simplejwt::http::ApiError;
+    /// use tower_simplejwt::token::TokenError;
     ///
     /// let body = ApiError::Token(TokenError::Invalid).body();
     /// assert_eq!(body["detail"], "Token is invalid");
@@ -253,6 +295,7 @@ impl ApiError {
             ApiError::ServiceUnavailable => {
                 json!({"detail": self.to_string(), "code": "service_unavailable"})
             }
+            ApiError::Internal => json!({"detail": self.to_string(), "code": "server_error"}),
             ApiError::Fields(fields) => {
                 let mut body = serde_json::Map::new();
                 for (field, message) in fields {
@@ -270,7 +313,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use tower_simplejwt::error::ApiError;
+    /// use tower_simplejwt::http::ApiError;
     ///
     /// let response = ApiError::StoreUnavailable.into_response();
     /// assert_eq!(response.status(), 503);
@@ -298,101 +341,6 @@ impl ApiError {
     }
 }
 
-impl ApiError {
-    /// The gRPC status code of this error: 16 (UNAUTHENTICATED) for every
-    /// 401, 14 (UNAVAILABLE) for 503, 3 (INVALID_ARGUMENT) for the other 4xx,
-    /// 13 (INTERNAL) for 500.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use tower_simplejwt::error::{ApiError, TokenError};
-    ///
-    /// assert_eq!(ApiError::AccessTokenRefused(TokenError::Expired).grpc_code(), 16);
-    /// assert_eq!(ApiError::StoreUnavailable.grpc_code(), 14);
-    /// ```
-    pub fn grpc_code(&self) -> u16 {
-        match self.status() {
-            StatusCode::UNAUTHORIZED => 16,
-            StatusCode::SERVICE_UNAVAILABLE => 14,
-            StatusCode::INTERNAL_SERVER_ERROR => 13,
-            _ => 3,
-        }
-    }
-
-    /// The contract's message for this error, as `grpc-message` carries it:
-    /// for a refused access token, the reason ("Token is expired").
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use tower_simplejwt::error::{ApiError, TokenError};
-    ///
-    /// assert_eq!(ApiError::AccessTokenRefused(TokenError::Expired).grpc_message(), "Token is expired");
-    /// assert_eq!(ApiError::CredentialsNotProvided.grpc_message(), "Authentication credentials were not provided.");
-    /// ```
-    pub fn grpc_message(&self) -> String {
-        match self {
-            ApiError::AccessTokenRefused(error) | ApiError::Token(error) => error.to_string(),
-            other => other.to_string(),
-        }
-    }
-
-    /// Renders the error as a gRPC trailers-only response: HTTP 200,
-    /// `content-type: application/grpc`, `grpc-status` and a percent-encoded
-    /// `grpc-message`, no body.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use tower_simplejwt::error::ApiError;
-    ///
-    /// let response = ApiError::CredentialsNotProvided.into_grpc_response();
-    /// assert_eq!(response.status(), 200);
-    /// assert_eq!(response.headers()["grpc-status"], "16");
-    /// assert_eq!(response.headers()["grpc-message"], "Authentication credentials were not provided.");
-    /// ```
-    pub fn into_grpc_response(&self) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(Bytes::new()));
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-        headers.insert("grpc-status", HeaderValue::from(self.grpc_code()));
-        if let Ok(message) = HeaderValue::from_str(&grpc_percent_encode(&self.grpc_message())) {
-            headers.insert("grpc-message", message);
-        }
-        response
-    }
-}
-
-/// Renders `error` for the caller: a gRPC trailers-only response for gRPC calls, JSON otherwise.
-pub(crate) fn render(error: &ApiError, grpc: bool) -> Response<Full<Bytes>> {
-    if grpc {
-        error.into_grpc_response()
-    } else {
-        error.into_response()
-    }
-}
-
-/// Percent-encodes a `grpc-message`: every byte outside printable ASCII, and `%`.
-fn grpc_percent_encode(message: &str) -> String {
-    let mut encoded = String::with_capacity(message.len());
-    for byte in message.bytes() {
-        if (0x20..=0x7e).contains(&byte) && byte != b'%' {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// Whether a request is a gRPC call (`content-type: application/grpc…`).
-pub(crate) fn is_grpc(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
-}
-
 /// A response with `body` serialized as compact JSON and the JSON content type.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     // Serializing a `Value` cannot fail: its map keys are always strings.
@@ -406,118 +354,5 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Full<B
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use http_body_util::BodyExt;
-
-    async fn body_of(error: ApiError) -> Value {
-        let bytes = error
-            .into_response()
-            .into_body()
-            .collect()
-            .await
-            .expect("full body")
-            .to_bytes();
-        serde_json::from_slice(&bytes).expect("json body")
-    }
-
-    #[tokio::test]
-    async fn token_endpoint_shape() {
-        for (error, message) in [
-            (TokenError::Invalid, "Token is invalid"),
-            (TokenError::Expired, "Token is expired"),
-            (TokenError::NoId, "Token has no id"),
-            (TokenError::NoType, "Token has no type"),
-            (TokenError::WrongType, "Token has wrong type"),
-            (TokenError::NoExp, "Token has no 'exp' claim"),
-            (TokenError::Blacklisted, "Token is blacklisted"),
-        ] {
-            assert_eq!(
-                body_of(ApiError::Token(error)).await,
-                json!({"detail": message, "code": "token_not_valid"})
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn wrapped_shape_for_protected_resources() {
-        assert_eq!(
-            body_of(ApiError::AccessTokenRefused(TokenError::Expired)).await,
-            json!({"detail":"Given token not valid for any token type","code":"token_not_valid",
-                   "messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is expired"}]})
-        );
-    }
-
-    #[test]
-    fn every_401_carries_www_authenticate_and_others_do_not() {
-        let all = [
-            ApiError::Token(TokenError::Invalid),
-            ApiError::AccessTokenRefused(TokenError::Invalid),
-            ApiError::VerifyBlacklisted,
-            ApiError::NoActiveAccount,
-            ApiError::NoActiveAccountForToken,
-            ApiError::CredentialsNotProvided,
-            ApiError::BadAuthorizationHeader,
-            ApiError::UserInactive,
-            ApiError::UserNotFound,
-            ApiError::NoUserIdentification,
-            ApiError::Fields(vec![("refresh", "This field is required.")]),
-            ApiError::JsonParse("x".into()),
-            ApiError::UnsupportedMediaType("text/plain".into()),
-            ApiError::MethodNotAllowed(Method::GET),
-            ApiError::PayloadTooLarge,
-            ApiError::StoreUnavailable,
-            ApiError::ServiceUnavailable,
-        ];
-        for error in all {
-            let response = error.into_response();
-            let has_header = response.headers().get(WWW_AUTHENTICATE).is_some();
-            assert_eq!(has_header, response.status() == 401, "{error:?}");
-            assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
-        }
-    }
-
-    #[tokio::test]
-    async fn other_bodies() {
-        assert_eq!(
-            body_of(ApiError::MethodNotAllowed(Method::GET)).await,
-            json!({"detail": "Method \"GET\" not allowed."})
-        );
-        assert_eq!(
-            body_of(ApiError::UnsupportedMediaType("text/plain".into())).await,
-            json!({"detail": "Unsupported media type \"text/plain\" in request."})
-        );
-        assert_eq!(
-            body_of(ApiError::VerifyBlacklisted).await,
-            json!({"non_field_errors": ["Token is blacklisted"]})
-        );
-        assert_eq!(
-            body_of(ApiError::StoreUnavailable).await,
-            json!({"detail":"Token store unavailable, try again later.","code":"store_unavailable"})
-        );
-        assert_eq!(
-            body_of(ApiError::ServiceUnavailable).await,
-            json!({"detail":"Service temporarily unavailable, try again later.","code":"service_unavailable"})
-        );
-        assert_eq!(
-            ApiError::ServiceUnavailable.into_response().headers()[RETRY_AFTER],
-            "1"
-        );
-        assert_eq!(
-            body_of(ApiError::NoActiveAccount).await,
-            json!({"detail":"No active account found with the given credentials"})
-        );
-        assert_eq!(
-            body_of(ApiError::BadAuthorizationHeader).await,
-            json!({"detail":"Authorization header must contain two space-delimited values","code":"bad_authorization_header"})
-        );
-        assert_eq!(
-            body_of(ApiError::Fields(vec![
-                ("username", "This field is required."),
-                ("password", "This field may not be blank.")
-            ]))
-            .await,
-            json!({"username":["This field is required."],"password":["This field may not be blank."]})
-        );
-    }
-}
+#[path = "error_tests.rs"]
+mod tests;

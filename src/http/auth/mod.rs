@@ -14,7 +14,7 @@
 //! | `Bearer` alone, or more than one value | `bad_authorization_header` |
 //! | an invalid, expired or refresh token | "Given token not valid for any token type" with the reason |
 //! | no user id claim / unknown user / inactive user | `token_not_valid` / `user_not_found` / `user_inactive` |
-//! | the user store cannot answer | 503 `store_unavailable` |
+//! | the user store cannot answer | 503 `service_unavailable` |
 //!
 //! A token of a trusted remote issuer (feature `remote-jwks`, see
 //! module `remote`) is verified with that issuer's keys and never
@@ -31,7 +31,7 @@
 //! use http::{Request, Response};
 //! use http_body_util::Full;
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//! use tower_simplejwt::auth::AuthLayer;
+//! use tower_simplejwt::AuthLayer;
 //! use tower_simplejwt::config::JwtConfig;
 //! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
 //! use tower_simplejwt::Jwt;
@@ -66,7 +66,11 @@
 mod future;
 mod header;
 mod layer;
+#[cfg(feature = "remote-jwks")]
+mod remote;
 mod service;
+mod subject;
+mod verdict;
 
 pub use future::ResponseFuture;
 pub use layer::AuthLayer;

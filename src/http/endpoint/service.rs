@@ -10,11 +10,11 @@ use http_body_util::Full;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::request::{read_fields, Fallback};
-use super::{EndpointKind, ResponseFuture, Routes};
-use crate::body::ResponseBody;
-use crate::error::{json_response, ApiError};
-use crate::{blacklist, issue, refresh, transport, verify, Jwt};
+use super::request::{read_request, Fallback};
+use super::{blacklist, issue, refresh, verify, EndpointKind, ResponseFuture, Routes};
+use crate::http::delivery::forbid_storing;
+use crate::http::{cookies, json_response, ApiError, ResponseBody};
+use crate::Jwt;
 
 /// Applies [`EndpointService`]; see the [module documentation](super).
 pub struct EndpointLayer<R> {
@@ -158,7 +158,7 @@ where
     response.headers_mut().insert(ALLOW, ALLOWED);
     // Ours: token answers are never stored by a cache (RFC 6749 §5.1); the
     // refusals too, so that no answer of a token endpoint is ever replayed.
-    transport::forbid_storing(response.headers_mut());
+    forbid_storing(response.headers_mut());
     response
 }
 
@@ -180,35 +180,34 @@ where
         ref other => return Err(ApiError::MethodNotAllowed(other.clone())),
     }
     let config = jwt.config();
-    let fallback = match kind {
-        EndpointKind::Refresh | EndpointKind::Blacklist if config.cookies.enabled => {
-            transport::cookie(request.headers(), &config.cookies.refresh_name).map(|value| {
-                Fallback {
-                    field: "refresh",
-                    value: value.to_owned(),
-                }
-            })
+    let limit = config.max_body_bytes;
+    match kind {
+        EndpointKind::Issue => {
+            issue::answer(jwt, read_request(request, limit, None).await?).await
         }
-        _ => None,
-    };
-    let fields = read_fields(request, config.max_body_bytes, kind.fields(), fallback).await?;
-    let body = match kind {
-        EndpointKind::Obtain => issue::obtain_pair(jwt, &fields[0], &fields[1]).await?,
-        EndpointKind::Refresh => refresh::refresh(jwt, &fields[0]).await?,
-        EndpointKind::Verify => verify::verify(jwt, &fields[0]).await?,
-        EndpointKind::Blacklist => blacklist::blacklist(jwt, &fields[0]).await?,
-    };
-    let mut response = json_response(StatusCode::OK, &body);
-    if config.cookies.enabled {
-        let headers = response.headers_mut();
-        match kind {
-            EndpointKind::Obtain | EndpointKind::Refresh => {
-                let token = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
-                transport::set_token_cookies(headers, config, token("access"), token("refresh"));
-            }
-            EndpointKind::Blacklist => transport::clear_token_cookies(headers, config),
-            EndpointKind::Verify => {}
+        EndpointKind::Refresh => {
+            let fallback = refresh_cookie(jwt, &request);
+            refresh::answer(jwt, read_request(request, limit, fallback).await?).await
+        }
+        EndpointKind::Verify => {
+            verify::answer(jwt, read_request(request, limit, None).await?).await
+        }
+        EndpointKind::Blacklist => {
+            let fallback = refresh_cookie(jwt, &request);
+            blacklist::answer(jwt, read_request(request, limit, fallback).await?).await
         }
     }
-    Ok(response)
+}
+
+/// In cookie mode, the refresh cookie stands in for a body without `refresh`.
+fn refresh_cookie<B>(jwt: &Jwt, request: &Request<B>) -> Option<Fallback> {
+    let settings = &jwt.config().cookies;
+    if !settings.enabled {
+        return None;
+    }
+    let value = cookies::cookie(request.headers(), &settings.refresh_name)?;
+    Some(Fallback {
+        field: "refresh",
+        value: value.to_owned(),
+    })
 }

@@ -17,7 +17,7 @@
 //! use tower::{service_fn, Layer, ServiceExt};
 //! use tower_simplejwt::config::JwtConfig;
 //! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
-//! use tower_simplejwt::jwks::JwksLayer;
+//! use tower_simplejwt::http::JwksLayer;
 //! use tower_simplejwt::Jwt;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -45,9 +45,9 @@ use serde_json::json;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::ResponseBody;
-use crate::endpoint::ResponseFuture;
-use crate::error::{json_response, ApiError};
+use crate::http::ResponseBody;
+pub use crate::http::answer_future::ResponseFuture;
+use crate::http::{json_response, ApiError};
 use crate::Jwt;
 
 /// Applies [`JwksService`]; see the [module documentation](self).
@@ -145,6 +145,6 @@ where
             }
         };
         ResponseFuture::endpoint(Box::pin(std::future::ready(response))
-            as crate::store::BoxFuture<'static, Response<Full<Bytes>>>)
+            as crate::future::BoxFuture<'static, Response<Full<Bytes>>>)
     }
 }

@@ -18,7 +18,7 @@ pin_project! {
     /// ```
     /// use http_body::Body;
     /// use http_body_util::Full;
-    /// use tower_simplejwt::body::ResponseBody;
+    /// use tower_simplejwt::http::ResponseBody;
     ///
     /// let body: ResponseBody<Full<bytes::Bytes>> = ResponseBody::inner(Full::from("hello"));
     /// assert_eq!(body.size_hint().exact(), Some(5));

@@ -1,4 +1,4 @@
-//! Reading an endpoint's request body into its string fields, with DRF's rules.
+//! Reading an endpoint's request body into its typed request, with DRF's rules.
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -7,7 +7,7 @@ use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::http::ApiError;
 
 /// The media types the endpoints parse.
 enum MediaType {
@@ -22,15 +22,21 @@ pub(crate) struct Fallback {
     pub(crate) value: String,
 }
 
-/// Reads the body (at most `limit` bytes) and validates the `required`
-/// string fields, returning their trimmed values in the same order.
-pub(crate) async fn read_fields<B>(
+/// An endpoint's request, read from the body's fields (DRF's `CharField`s).
+pub(crate) trait EndpointRequest: Sized {
+    /// The request, or DRF's field errors (every field's, in field order).
+    fn from_fields(fields: &Map<String, Value>) -> Result<Self, ApiError>;
+}
+
+/// Reads the body (at most `limit` bytes) into `T`, the missing field of
+/// `fallback` taken from it.
+pub(crate) async fn read_request<T, B>(
     request: Request<B>,
     limit: usize,
-    required: &'static [&'static str],
     fallback: Option<Fallback>,
-) -> Result<Vec<String>, ApiError>
+) -> Result<T, ApiError>
 where
+    T: EndpointRequest,
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
@@ -59,7 +65,41 @@ where
     if let Some(Fallback { field, value }) = fallback {
         fields.entry(field).or_insert(Value::String(value));
     }
-    validate(&fields, required)
+    T::from_fields(&fields)
+}
+
+/// DRF's field errors, gathered field by field.
+#[derive(Debug, Default)]
+pub(crate) struct FieldErrors(Vec<(&'static str, &'static str)>);
+
+impl FieldErrors {
+    /// The trimmed text of the `CharField` `name`: required, not null, a
+    /// string (numbers are taken in their text form), not blank. `None`
+    /// (and the error noted) otherwise.
+    pub(crate) fn text(&mut self, fields: &Map<String, Value>, name: &'static str) -> Option<String> {
+        let text = match fields.get(name) {
+            None => Err("This field is required."),
+            Some(Value::Null) => Err("This field may not be null."),
+            Some(Value::String(text)) => Ok(text.trim().to_owned()),
+            Some(Value::Number(number)) => Ok(python_number_text(number)),
+            Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => Err("Not a valid string."),
+        };
+        match text {
+            Ok(text) if text.is_empty() => self.0.push((name, "This field may not be blank.")),
+            Ok(text) => return Some(text),
+            Err(message) => self.0.push((name, message)),
+        }
+        None
+    }
+
+    /// The request built from valid fields, or every error noted.
+    pub(crate) fn finish<T>(self, request: Option<T>) -> Result<T, ApiError> {
+        match request {
+            Some(request) if self.0.is_empty() => Ok(request),
+            // Every field missing from `request` noted its error.
+            _ => Err(ApiError::Fields(self.0)),
+        }
+    }
 }
 
 async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, ApiError>
@@ -116,35 +156,6 @@ fn form_fields(bytes: &[u8]) -> Map<String, Value> {
         .collect()
 }
 
-/// DRF's `CharField` rules, in field order: required, not null, a string
-/// (numbers are taken in their text form), trimmed, not blank.
-fn validate(
-    fields: &Map<String, Value>,
-    required: &'static [&'static str],
-) -> Result<Vec<String>, ApiError> {
-    let mut values = Vec::with_capacity(required.len());
-    let mut errors = Vec::new();
-    for &name in required {
-        let text = match fields.get(name) {
-            None => Err("This field is required."),
-            Some(Value::Null) => Err("This field may not be null."),
-            Some(Value::String(text)) => Ok(text.trim().to_owned()),
-            Some(Value::Number(number)) => Ok(python_number_text(number)),
-            Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => Err("Not a valid string."),
-        };
-        match text {
-            Ok(text) if text.is_empty() => errors.push((name, "This field may not be blank.")),
-            Ok(text) => values.push(text),
-            Err(message) => errors.push((name, message)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(ApiError::Fields(errors))
-    }
-}
-
 /// A JSON number as Python's `str()` writes it: integers as digits, floats with a decimal point.
 fn python_number_text(number: &serde_json::Number) -> String {
     match number.as_f64() {
@@ -163,6 +174,8 @@ fn python_number_text(number: &serde_json::Number) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::endpoint::issue::IssueRequest;
+    use crate::http::endpoint::refresh::RefreshRequest;
     use http_body_util::Full;
 
     async fn read(content_type: Option<&str>, body: &str) -> Result<Vec<String>, ApiError> {
@@ -173,7 +186,9 @@ mod tests {
         let request = builder
             .body(Full::new(Bytes::from(body.to_owned())))
             .unwrap();
-        read_fields(request, 64, &["username", "password"], None).await
+        read_request::<IssueRequest, _>(request, 64, None)
+            .await
+            .map(|request| vec![request.username, request.password])
     }
 
     const JSON: Option<&str> = Some("application/json");
@@ -295,7 +310,11 @@ mod tests {
                 field: "refresh",
                 value: "from-cookie".into(),
             };
-            read_fields(request, 64, &["refresh"], Some(fallback))
+            async move {
+                read_request::<RefreshRequest, _>(request, 64, Some(fallback))
+                    .await
+                    .map(|request| vec![request.refresh])
+            }
         };
         assert_eq!(read("").await.unwrap(), ["from-cookie"]);
         assert_eq!(read("{}").await.unwrap(), ["from-cookie"]);

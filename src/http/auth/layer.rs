@@ -1,6 +1,9 @@
 use tower_layer::Layer;
 
+use std::sync::Arc;
+
 use super::AuthService;
+use crate::http::delivery::HeaderNames;
 use crate::Jwt;
 
 /// Applies [`AuthService`]; see the [module documentation](super).
@@ -8,7 +11,7 @@ use crate::Jwt;
 /// # Examples
 ///
 /// ```
-/// use tower_simplejwt::auth::AuthLayer;
+/// use tower_simplejwt::AuthLayer;
 /// use tower_simplejwt::config::JwtConfig;
 /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
 /// use tower_simplejwt::Jwt;
@@ -24,6 +27,7 @@ use crate::Jwt;
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     jwt: Jwt,
+    names: Arc<HeaderNames>,
     required: bool,
 }
 
@@ -31,6 +35,7 @@ impl AuthLayer {
     /// Every request must carry a valid access token.
     pub fn new(jwt: Jwt) -> Self {
         AuthLayer {
+            names: Arc::new(HeaderNames::from_config(jwt.config())),
             jwt,
             required: true,
         }
@@ -41,6 +46,7 @@ impl AuthLayer {
     /// This is DRF's behaviour on a view that allows anonymous users.
     pub fn optional(jwt: Jwt) -> Self {
         AuthLayer {
+            names: Arc::new(HeaderNames::from_config(jwt.config())),
             jwt,
             required: false,
         }
@@ -51,6 +57,6 @@ impl<S> Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService::new(inner, self.jwt.clone(), self.required)
+        AuthService::new(inner, self.jwt.clone(), self.names.clone(), self.required)
     }
 }

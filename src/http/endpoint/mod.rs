@@ -2,10 +2,15 @@
 //!
 //! [`EndpointService`] answers POST requests to its endpoint's path and
 //! passes every other request to the service it wraps. Which paths it
-//! answers is chosen by its route type: [`Obtain`], [`Refresh`], [`Verify`],
+//! answers is chosen by its route type: [`Issue`], [`Refresh`], [`Verify`],
 //! [`Blacklist`], or [`AllEndpoints`] for the four at once. The per-endpoint
-//! names ([`IssueLayer`](crate::issue::IssueLayer),
-//! [`RefreshLayer`](crate::refresh::RefreshLayer), …) are aliases of it.
+//! names ([`IssueLayer`](issue::IssueLayer),
+//! [`RefreshLayer`](refresh::RefreshLayer), …) are aliases of it.
+//!
+//! Each endpoint reads its body into a typed request, makes one lifecycle
+//! call ([`Jwt::login`](crate::Jwt::login), [`Jwt::refresh`](crate::Jwt::refresh),
+//! [`Jwt::verify`](crate::Jwt::verify), [`Jwt::blacklist`](crate::Jwt::blacklist))
+//! and renders its typed result; cookies are set from the tokens it returned.
 //!
 //! Every endpoint follows DRF's request rules: POST only (405 with `Allow:
 //! POST, OPTIONS` otherwise, 200 with the endpoint's metadata for OPTIONS),
@@ -32,7 +37,7 @@
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //! use tower_simplejwt::config::JwtConfig;
 //! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore};
-//! use tower_simplejwt::endpoint::TokenEndpointsLayer;
+//! use tower_simplejwt::http::TokenEndpointsLayer;
 //! use tower_simplejwt::Jwt;
 //!
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
@@ -63,11 +68,14 @@
 //! # });
 //! ```
 
-mod future;
+pub mod blacklist;
+pub mod issue;
+pub mod refresh;
 mod request;
 mod service;
+pub mod verify;
 
-pub use future::ResponseFuture;
+pub use crate::http::answer_future::ResponseFuture;
 pub use service::{EndpointLayer, EndpointService};
 
 use crate::config::EndpointPaths;
@@ -75,8 +83,8 @@ use crate::config::EndpointPaths;
 /// The four token endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointKind {
-    /// Obtain a pair from credentials.
-    Obtain,
+    /// Issue a pair for credentials (log in).
+    Issue,
     /// Exchange a refresh token.
     Refresh,
     /// Check a token.
@@ -86,19 +94,10 @@ pub enum EndpointKind {
 }
 
 impl EndpointKind {
-    /// The body fields the endpoint requires.
-    pub(crate) fn fields(self) -> &'static [&'static str] {
-        match self {
-            EndpointKind::Obtain => &["username", "password"],
-            EndpointKind::Refresh | EndpointKind::Blacklist => &["refresh"],
-            EndpointKind::Verify => &["token"],
-        }
-    }
-
     /// The body DRF answers to OPTIONS on this endpoint.
     pub(crate) fn metadata(self) -> &'static str {
         match self {
-            EndpointKind::Obtain => include_str!("metadata/obtain.json"),
+            EndpointKind::Issue => include_str!("metadata/obtain.json"),
             EndpointKind::Refresh => include_str!("metadata/refresh.json"),
             EndpointKind::Verify => include_str!("metadata/verify.json"),
             EndpointKind::Blacklist => include_str!("metadata/blacklist.json"),
@@ -135,8 +134,8 @@ macro_rules! single_route {
 }
 
 single_route!(
-    /// The obtain endpoint (`/api/token/`).
-    Obtain, obtain, Obtain
+    /// The obtain endpoint (`/api/token/`), where credentials are issued a pair.
+    Issue, obtain, Issue
 );
 single_route!(
     /// The refresh endpoint (`/api/token/refresh/`).
@@ -160,7 +159,7 @@ impl sealed::Sealed for AllEndpoints {}
 impl Routes for AllEndpoints {
     #[inline]
     fn route(paths: &EndpointPaths, path: &str) -> Option<EndpointKind> {
-        Obtain::route(paths, path)
+        Issue::route(paths, path)
             .or_else(|| Refresh::route(paths, path))
             .or_else(|| Verify::route(paths, path))
             .or_else(|| Blacklist::route(paths, path))

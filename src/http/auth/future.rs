@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
@@ -9,13 +10,19 @@ use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use crate::body::ResponseBody;
 use crate::credentials::Subject;
-use crate::error::{render, ApiError};
-use crate::store::BoxFuture;
+use crate::future::BoxFuture;
+use crate::http::delivery::{deliver, HeaderNames, IssuedTokens};
+use crate::http::{render, ApiError, ResponseBody};
 use crate::token::Claims;
-use crate::transport::{self, IssuedTokens};
 use crate::Jwt;
+
+/// Tokens refreshed on the way, and what delivering them needs.
+pub(crate) struct Delivery {
+    pub(crate) issued: IssuedTokens,
+    pub(crate) jwt: Jwt,
+    pub(crate) names: Arc<HeaderNames>,
+}
 
 /// Who a request was authenticated as, and tokens minted on the way.
 pub(crate) struct Authenticated {
@@ -50,14 +57,14 @@ pin_project! {
         // store) through trait objects.
         Authenticating {
             authentication: BoxFuture<'static, Result<Authenticated, ApiError>>,
-            pending: Option<(Request<ReqBody>, S, Jwt)>,
+            pending: Option<(Request<ReqBody>, S, Jwt, Arc<HeaderNames>)>,
             grpc: bool,
         },
         Inner {
             #[pin]
             future: S::Future,
             // Tokens refreshed on the way (rare): boxed to keep the future small.
-            issued: Option<Box<(IssuedTokens, Jwt)>>,
+            issued: Option<Box<Delivery>>,
         },
     }
 }
@@ -71,7 +78,7 @@ impl<S: Service<Request<ReqBody>>, ReqBody> ResponseFuture<S, ReqBody> {
         }
     }
 
-    pub(crate) fn inner(future: S::Future, issued: Option<Box<(IssuedTokens, Jwt)>>) -> Self {
+    pub(crate) fn inner(future: S::Future, issued: Option<Box<Delivery>>) -> Self {
         ResponseFuture {
             state: State::Inner { future, issued },
         }
@@ -82,12 +89,13 @@ impl<S: Service<Request<ReqBody>>, ReqBody> ResponseFuture<S, ReqBody> {
         request: Request<ReqBody>,
         service: S,
         jwt: Jwt,
+        names: Arc<HeaderNames>,
         grpc: bool,
     ) -> Self {
         ResponseFuture {
             state: State::Authenticating {
                 authentication,
-                pending: Some((request, service, jwt)),
+                pending: Some((request, service, jwt, names)),
                 grpc,
             },
         }
@@ -122,7 +130,7 @@ where
                     grpc,
                 } => {
                     let outcome = ready!(authentication.as_mut().poll(cx));
-                    let Some((mut request, mut service, jwt)) = pending.take() else {
+                    let Some((mut request, mut service, jwt, names)) = pending.take() else {
                         return Poll::Ready(Ok(ApiError::Internal
                             .into_response()
                             .map(ResponseBody::own)));
@@ -131,7 +139,7 @@ where
                         Ok(authenticated) => {
                             let issued = authenticated.into_extensions(request.extensions_mut());
                             let future = service.call(request);
-                            let issued = issued.map(|issued| Box::new((issued, jwt)));
+                            let issued = issued.map(|issued| Box::new(Delivery { issued, jwt, names }));
                             this.state.set(State::Inner { future, issued });
                         }
                         Err(error) => {
@@ -143,14 +151,8 @@ where
                 StateProj::Inner { future, issued } => {
                     let mut response = ready!(future.poll(cx))?;
                     if let Some(delivery) = issued.take() {
-                        let (issued, jwt) = *delivery;
-                        transport::deliver(
-                            response.headers_mut(),
-                            jwt.config(),
-                            jwt.auth_header(),
-                            jwt.refresh_headers(),
-                            &issued,
-                        );
+                        let Delivery { issued, jwt, names } = *delivery;
+                        deliver(response.headers_mut(), jwt.config(), &names, &issued);
                     }
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }

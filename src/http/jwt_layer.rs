@@ -2,9 +2,9 @@
 
 use tower_layer::Layer;
 
-use crate::auth::{AuthLayer, AuthService};
-use crate::endpoint::{TokenEndpoints, TokenEndpointsLayer};
-use crate::jwks::{JwksLayer, JwksService};
+use super::auth::{AuthLayer, AuthService};
+use super::endpoint::{TokenEndpoints, TokenEndpointsLayer};
+use super::jwks::{JwksLayer, JwksService};
 use crate::Jwt;
 
 /// The one-line bundle: answers `/api/token/`, `/api/token/refresh/`,

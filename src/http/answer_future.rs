@@ -1,3 +1,5 @@
+//! The response future of a layer that answers some requests itself.
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -7,12 +9,14 @@ use http::Response;
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 
-use crate::body::ResponseBody;
-use crate::store::BoxFuture;
+use crate::future::BoxFuture;
+use crate::http::ResponseBody;
 
 pin_project! {
-    /// The response future of [`EndpointService`](super::EndpointService):
-    /// the endpoint's own answer, or the inner service's future untouched.
+    /// The response future of the layers that answer some requests
+    /// themselves ([`EndpointService`](super::endpoint::EndpointService),
+    /// [`JwksService`](super::JwksService)): their own answer, or the inner
+    /// service's future untouched.
     pub struct ResponseFuture<F> {
         #[pin]
         kind: Kind<F>,

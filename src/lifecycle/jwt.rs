@@ -1,4 +1,5 @@
-//! [`Jwt`]: the configuration, codec, token store and authenticator every layer shares.
+//! [`Jwt`]: the configuration, codec, token store and authenticator that
+//! every lifecycle operation and every layer shares.
 //!
 //! # Examples
 //!
@@ -25,7 +26,6 @@ use crate::config::{ConfigError, JwtConfig};
 use crate::credentials::Authenticator;
 use crate::store::{RotationRules, TokenStore};
 use crate::token::TokenCodec;
-use crate::transport::RefreshHeaders;
 
 /// Everything the layers share; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -39,8 +39,6 @@ struct JwtInner {
     store: Arc<dyn TokenStore>,
     authenticator: Arc<dyn Authenticator>,
     clock: SharedClock,
-    auth_header: http::HeaderName,
-    refresh_headers: RefreshHeaders,
     #[cfg(feature = "remote-jwks")]
     remote: Option<Arc<crate::remote::RemoteIssuers>>,
 }
@@ -125,16 +123,10 @@ impl JwtBuilder {
     pub fn build(self) -> Result<Jwt, BuildError> {
         let codec = TokenCodec::with_clock(&self.config, self.clock.clone())?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
-        let auth_header = http::HeaderName::from_bytes(self.config.auth_header_name.as_bytes())
-            .map_err(|_| {
-                ConfigError::Invalid("auth_header_name", self.config.auth_header_name.clone())
-            })?;
-        let refresh_headers = RefreshHeaders::from_config(&self.config)?;
         Ok(Jwt {
             inner: Arc::new(JwtInner {
                 #[cfg(feature = "remote-jwks")]
                 remote: self.remote,
-                refresh_headers,
                 store: self
                     .store
                     .unwrap_or_else(|| Arc::new(crate::store::MemoryTokenStore::new())),
@@ -142,7 +134,6 @@ impl JwtBuilder {
                 codec,
                 authenticator,
                 clock: self.clock,
-                auth_header,
             }),
         })
     }
@@ -186,19 +177,11 @@ impl Jwt {
         &self.inner.clock
     }
 
-    pub(crate) fn auth_header(&self) -> &http::HeaderName {
-        &self.inner.auth_header
-    }
-
     /// The remote issuers, when the token may be theirs (it does not carry our own header).
     #[cfg(feature = "remote-jwks")]
     pub(crate) fn remote_for(&self, token: &str) -> Option<&crate::remote::RemoteIssuers> {
         let remote = self.inner.remote.as_deref()?;
         (!self.inner.codec.has_own_header(token)).then_some(remote)
-    }
-
-    pub(crate) fn refresh_headers(&self) -> &RefreshHeaders {
-        &self.inner.refresh_headers
     }
 
     pub(crate) fn rotation_rules(&self) -> RotationRules {

@@ -1,0 +1,88 @@
+//! [`LifecycleError`]: why a lifecycle operation did not succeed.
+
+use crate::store::StoreError;
+use crate::token::{SignError, TokenError};
+
+/// The user store's failure, as the lifecycle reports it.
+pub(crate) type UserStoreFailure = StoreError;
+
+/// Why a lifecycle operation did not succeed.
+///
+/// It says what went wrong and nothing about how a transport answers it; the
+/// HTTP contract's rendering lives with the endpoints (`http::ApiError`
+/// converts from it), the gRPC one with the tonic integration.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::token::TokenError;
+/// use tower_simplejwt::LifecycleError;
+///
+/// let error = LifecycleError::from(TokenError::Blacklisted);
+/// assert!(error.is_refusal());
+/// assert_eq!(error.to_string(), "Token is blacklisted");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The token was refused: invalid, expired, of the wrong type, blacklisted…
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// Wrong password, unknown or inactive user (one answer for all three, in the same time).
+    #[error("No active account found with the given credentials")]
+    InvalidCredentials,
+    /// The token's user no longer exists or is inactive (or the token names no usable user).
+    #[error("No active account found for the given token.")]
+    InactiveSubject,
+    /// Tokens are only issued for local users, never for another issuer's subject.
+    #[error("tokens are issued for local subjects only, not for a subject of {issuer}")]
+    ForeignSubject {
+        /// The issuer that vouches for the subject.
+        issuer: String,
+    },
+    /// The token store failed or cannot answer now.
+    #[error("token store failed: {0}")]
+    Store(#[source] StoreError),
+    /// The user store failed or cannot answer now.
+    #[error("user store failed: {0}")]
+    Users(#[source] UserStoreFailure),
+    /// A token could not be signed (a key that cannot sign: a misconfiguration).
+    #[error("token signing failed: {0}")]
+    Signing(#[from] SignError),
+    /// A failure of the server itself (a bug), described for the log.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl LifecycleError {
+    /// Whether the caller was refused (a bad token or bad credentials), as
+    /// opposed to a failure of the server or of a store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::LifecycleError;
+    ///
+    /// assert!(LifecycleError::InvalidCredentials.is_refusal());
+    /// assert!(!LifecycleError::Internal("bug".into()).is_refusal());
+    /// ```
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            LifecycleError::Token(_)
+                | LifecycleError::InvalidCredentials
+                | LifecycleError::InactiveSubject
+                | LifecycleError::ForeignSubject { .. }
+        )
+    }
+
+    /// The token store's failure.
+    pub(crate) fn store(error: StoreError) -> Self {
+        LifecycleError::Store(error)
+    }
+
+    /// The user store's failure.
+    pub(crate) fn users(error: UserStoreFailure) -> Self {
+        LifecycleError::Users(error)
+    }
+}

@@ -1,0 +1,223 @@
+//! Refreshing: [`Jwt::refresh`], with rotation, families and the grace window.
+
+use super::{Jwt, LifecycleError};
+use crate::store::{
+    seal, RecordedToken, Rotation, RotationOutcome, StoreError, TokenState, CLOCK_SKEW_MARGIN,
+};
+use crate::token::{Claims, Expected, MintedToken, TokenError, TokenKind, UserIdClaim};
+
+/// What a refresh token was exchanged for.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+/// use tower_simplejwt::Jwt;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
+///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+///     .build()
+///     .unwrap();
+/// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
+/// let refreshed = jwt.refresh(&pair.refresh.token).await.unwrap();
+/// // The guide rotates refresh tokens: a successor comes with the access token.
+/// let successor = refreshed.refresh.unwrap();
+/// assert_ne!(successor.claims.jti, pair.refresh.claims.jti);
+/// assert_eq!(refreshed.access.claims.subject(), Some("42"));
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Refreshed {
+    /// A new access token.
+    pub access: MintedToken,
+    /// The successor refresh token, when refresh tokens rotate (`None` otherwise).
+    pub refresh: Option<MintedToken>,
+}
+
+/// The subject a refresh token names, as recorded in the store ("" when it names none).
+pub(crate) fn subject_of(claims: &Claims) -> &str {
+    claims.subject().unwrap_or("")
+}
+
+/// The store's record of a verified refresh token, kept as long as the
+/// configured leeway may still accept it. Every token of its family was
+/// minted by now, so none is kept past now + the refresh lifetime + leeway +
+/// margin: a family revoked through it is kept that long.
+pub(crate) fn recorded(jwt: &Jwt, jti: &str, subject: &str, exp: u64) -> RecordedToken {
+    let config = jwt.config();
+    let family_until = jwt
+        .clock()
+        .now()
+        .saturating_add(config.refresh_token_lifetime.as_secs())
+        .saturating_add(config.leeway.as_secs())
+        .saturating_add(CLOCK_SKEW_MARGIN.as_secs());
+    RecordedToken::new(jti, subject, exp)
+        .with_leeway(config.leeway)
+        .with_family_until(family_until)
+}
+
+impl Jwt {
+    /// Exchanges a refresh token for a new access token and, when refresh
+    /// tokens rotate, its successor (see the token store's family rules:
+    /// the grace window, reuse detection, unrecorded tokens).
+    ///
+    /// The token's user must still exist and be active
+    /// ([`LifecycleError::InactiveSubject`]); a rotated, logged-out or
+    /// revoked token gives `LifecycleError::Token(TokenError::Blacklisted)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::token::TokenError;
+    /// use tower_simplejwt::{Jwt, LifecycleError};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
+    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .build()
+    ///     .unwrap();
+    /// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
+    /// jwt.refresh(&pair.refresh.token).await.unwrap();
+    /// // Rotated: presenting it again (after the grace window, 0 here) is reuse.
+    /// assert!(matches!(
+    ///     jwt.refresh(&pair.refresh.token).await,
+    ///     Err(LifecycleError::Token(TokenError::Blacklisted))
+    /// ));
+    /// # });
+    /// ```
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Refreshed, LifecycleError> {
+        let claims = self
+            .codec()
+            .verify(refresh_token, Expected::Kind(TokenKind::Refresh))?;
+        self.refresh_verified(&claims, refresh_token).await
+    }
+
+    /// [`Jwt::refresh`] of a token already verified as a refresh token
+    /// (`claims` read from `token`), as automatic refresh calls it.
+    ///
+    /// With a grace window, the successor is handed to the store sealed with
+    /// the presented token, and a replayed one is opened with it: the store
+    /// never holds a successor that refreshes on its own.
+    pub(crate) async fn refresh_verified(
+        &self,
+        claims: &Claims,
+        token: &str,
+    ) -> Result<Refreshed, LifecycleError> {
+        self.check_subject(claims).await?;
+        let access = self.codec().mint_access_from(claims)?;
+        if !self.config().rotate_refresh_tokens {
+            let state = self.state_of(claims).await?;
+            if self.refused_without_rotation(state) {
+                return Err(TokenError::Blacklisted.into());
+            }
+            return Ok(Refreshed {
+                access,
+                refresh: None,
+            });
+        }
+        let successor = self.codec().mint_successor(claims)?;
+        let rules = self.rotation_rules();
+        let sealed_successor = if rules.reuse_grace.is_zero() || !rules.blacklist_after_rotation {
+            None
+        } else {
+            let sealed = seal::seal(token, &claims.jti, &successor.token)
+                .map_err(|error| LifecycleError::Internal(format!("sealing failed: {error}")))?;
+            Some(sealed)
+        };
+        let subject = subject_of(claims);
+        let rotation = Rotation {
+            presented: recorded(self, &claims.jti, subject, claims.exp),
+            successor: recorded(self, &successor.claims.jti, subject, successor.claims.exp),
+            sealed_successor,
+            rules,
+        };
+        let outcome = self
+            .store()
+            .rotate(rotation, self.clock().clone())
+            .await
+            .map_err(LifecycleError::store)?;
+        let refresh = match outcome {
+            RotationOutcome::Rotated => successor,
+            RotationOutcome::Replayed { sealed_successor } => {
+                self.replayed_successor(claims, token, &sealed_successor)?
+            }
+            RotationOutcome::Refused(reason) => {
+                tracing::info!(jti = %claims.jti, ?reason, "refresh token refused");
+                return Err(TokenError::Blacklisted.into());
+            }
+        };
+        Ok(Refreshed {
+            access,
+            refresh: Some(refresh),
+        })
+    }
+
+    /// The successor handed out at the first rotation, opened with the presented token.
+    fn replayed_successor(
+        &self,
+        claims: &Claims,
+        token: &str,
+        sealed: &str,
+    ) -> Result<MintedToken, LifecycleError> {
+        let corrupt = |what: String| {
+            LifecycleError::store(StoreError::Corrupt(format!("replay of {}: {what}", claims.jti)))
+        };
+        let successor = seal::open(token, &claims.jti, sealed).map_err(|e| corrupt(e.to_string()))?;
+        let successor_claims = self
+            .codec()
+            .verify(&successor, Expected::Kind(TokenKind::Refresh))
+            .map_err(|error| corrupt(format!("the kept successor does not verify: {error}")))?;
+        Ok(MintedToken {
+            token: successor,
+            claims: successor_claims,
+        })
+    }
+
+    /// The store's state of a refresh token.
+    pub(crate) async fn state_of(&self, claims: &Claims) -> Result<TokenState, LifecycleError> {
+        self.store()
+            .state(subject_of(claims), &claims.jti)
+            .await
+            .map_err(LifecycleError::store)
+    }
+
+    /// Whether a refresh token in `state` is refused where it is not rotated.
+    fn refused_without_rotation(&self, state: TokenState) -> bool {
+        state.is_refused_by_verify()
+            || (state == TokenState::Unknown && !self.config().accept_unrecorded_refresh_tokens)
+    }
+
+    /// The user named by the token must exist and be active. A token that
+    /// names no user passes, as in the reference. A blacklisted token is
+    /// reported as blacklisted first, as the reference checks the blacklist
+    /// before the user.
+    async fn check_subject(&self, claims: &Claims) -> Result<(), LifecycleError> {
+        let usable = match &claims.user_id {
+            UserIdClaim::Missing => return Ok(()),
+            UserIdClaim::Unusable => false,
+            UserIdClaim::Id(id) => {
+                let found = self
+                    .authenticator()
+                    .subject(id)
+                    .await
+                    .map_err(LifecycleError::users)?;
+                match found {
+                    Some(subject) => subject.is_active || !self.config().check_user_is_active,
+                    None => false,
+                }
+            }
+        };
+        if usable {
+            return Ok(());
+        }
+        if self.state_of(claims).await?.is_refused_by_verify() {
+            return Err(TokenError::Blacklisted.into());
+        }
+        Err(LifecycleError::InactiveSubject)
+    }
+}
