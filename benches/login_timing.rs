@@ -31,12 +31,12 @@ use http_body_util::Full;
 use tokio::runtime::Runtime;
 use tower::util::BoxCloneService;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::http::ResponseBody;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
     MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore,
 };
 use tower_simplejwt::http::IssueLayer;
+use tower_simplejwt::http::ResponseBody;
 use tower_simplejwt::Jwt;
 
 const SECRET: &str = "login-timing-bench-secret-of-32-bytes!";

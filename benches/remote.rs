@@ -17,7 +17,6 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
 use tower::{Layer, Service, ServiceExt};
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::SystemClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
@@ -26,6 +25,7 @@ use tower_simplejwt::credentials::{
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteIssuer, RemoteIssuers, RemoteSettings};
 use tower_simplejwt::token::Claims;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::Jwt;
 
 const SECRET: &str = "benchmark-secret-of-a-sensible-length";

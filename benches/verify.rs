@@ -442,8 +442,8 @@ impl AxumRoutes {
     fn new() -> Self {
         use axum::routing::get;
         use axum::{Extension, Json, Router};
-        use tower_simplejwt::AuthLayer;
         use tower_simplejwt::credentials::Subject;
+        use tower_simplejwt::AuthLayer;
 
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -34,8 +34,8 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
-use crate::http::TokenEndpointsLayer;
 use crate::http::ApiError;
+use crate::http::TokenEndpointsLayer;
 use crate::token::Claims;
 use crate::Jwt;
 
@@ -51,7 +51,9 @@ impl IntoResponse for ApiError {
 /// Needs [`AuthLayer`](crate::http::AuthLayer) in front of the handler;
 /// without verified claims the rejection is the contract's 401
 /// "Authentication credentials were not provided.". Extra claims that do not
-/// fit `E` are rejected the same way as a token without them. A request
+/// fit `E` are a server error (500 `server_error`, logged): the handler asks
+/// for claims its tokens were never minted with, a bug, not a reason to log
+/// the user out. A request
 /// authenticated by another issuer's token has no `Claims` (mapped to a
 /// local user or not): it is rejected like an anonymous one; extract
 /// [`RemoteClaims`] for those.
@@ -68,28 +70,38 @@ where
             .get::<Claims>()
             .cloned()
             .ok_or(ApiError::CredentialsNotProvided)?;
-        claims.extra_as::<E>().map_err(|error| {
-            tracing::debug!(%error, "extra claims do not fit the handler's type");
-            ApiError::CredentialsNotProvided
-        })
+        extra_claims_as(claims)
     }
 }
 
+/// The claims with their extra claims as `E`, or the server error of a
+/// handler asking for claims its tokens do not carry.
+fn extra_claims_as<E: DeserializeOwned>(claims: Claims) -> Result<Claims<E>, ApiError> {
+    claims.extra_as::<E>().map_err(|error| {
+        tracing::error!(
+            %error,
+            claims_type = std::any::type_name::<E>(),
+            "the verified token's extra claims do not fit the handler's claims type"
+        );
+        ApiError::Internal
+    })
+}
+
 /// `Option<Claims<E>>`: `None` for an anonymous request (with
-/// [`AuthLayer::optional`](crate::http::AuthLayer::optional)).
+/// [`AuthLayer::optional`](crate::http::AuthLayer::optional)); claims that
+/// do not fit `E` are the same server error as for `Claims<E>`.
 impl<S, E> OptionalFromRequestParts<S> for Claims<E>
 where
     S: Send + Sync,
     E: DeserializeOwned + Send,
 {
-    type Rejection = Infallible;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
-        Ok(parts
-            .extensions
-            .get::<Claims>()
-            .cloned()
-            .and_then(|claims| claims.extra_as::<E>().ok()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, ApiError> {
+        match parts.extensions.get::<Claims>().cloned() {
+            Some(claims) => extra_claims_as(claims).map(Some),
+            None => Ok(None),
+        }
     }
 }
 

@@ -9,12 +9,12 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower::ServiceExt;
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
     MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
 };
 use tower_simplejwt::token::Claims;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::Jwt;
 
 /// An HS256 secret: 32 bytes or more.
@@ -106,4 +106,58 @@ async fn extractors_and_token_routes() {
         .body(Body::from(json!({"token": access}).to_string()))
         .unwrap();
     assert_eq!(call(&app, verify).await, (StatusCode::OK, json!({})));
+}
+
+#[derive(Deserialize)]
+struct Tenant {
+    tenant: u64,
+}
+
+/// A handler asking for claims its tokens were never minted with is a bug of
+/// the server: 500 `server_error`, never a 401 that logs the user out.
+#[tokio::test]
+async fn claims_of_another_type_are_a_server_error() {
+    let users = MemoryUserStore::new();
+    users.create("alice", "unused", true).await.unwrap();
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+        .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
+        .build()
+        .unwrap();
+    let access = jwt
+        .codec()
+        .mint_pair("1", &Map::new())
+        .unwrap()
+        .access
+        .token;
+    let app: Router = Router::new()
+        .route(
+            "/tenant",
+            get(|claims: Claims<Tenant>| async move { Json(claims.extra.tenant) }),
+        )
+        .route(
+            "/maybe-tenant",
+            get(|claims: Option<Claims<Tenant>>| async move { Json(claims.is_some()) }),
+        )
+        .route_layer(AuthLayer::optional(jwt));
+
+    let server_error = json!({"detail": "A server error occurred.", "code": "server_error"});
+    for path in ["/tenant", "/maybe-tenant"] {
+        assert_eq!(
+            call(&app, get_with(path, Some(&access))).await,
+            (StatusCode::INTERNAL_SERVER_ERROR, server_error.clone()),
+            "{path}"
+        );
+    }
+    // Anonymous: the required extractor is the ordinary 401, the optional one None.
+    assert_eq!(
+        call(&app, get_with("/tenant", None)).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Authentication credentials were not provided."})
+        )
+    );
+    assert_eq!(
+        call(&app, get_with("/maybe-tenant", None)).await,
+        (StatusCode::OK, json!(false))
+    );
 }

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use tower_simplejwt::config::{ConfigError, JwtConfig};
-use tower_simplejwt::token::TokenError;
 use tower_simplejwt::keys::{min_secret_bytes, Key, KeySet};
+use tower_simplejwt::token::TokenError;
 use tower_simplejwt::token::{Expected, TokenCodec};
 use tower_simplejwt::{Algorithm, BuildError, Jwt};
 

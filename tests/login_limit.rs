@@ -10,13 +10,13 @@ use serde_json::{json, Value};
 use tokio::sync::{Notify, Semaphore};
 use tower::util::BoxCloneService;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_simplejwt::http::ResponseBody;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
     CreateUserError, LoginLimit, MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject,
     User, UserStore,
 };
 use tower_simplejwt::http::IssueLayer;
+use tower_simplejwt::http::ResponseBody;
 use tower_simplejwt::store::{BoxFuture, StoreError};
 use tower_simplejwt::Jwt;
 

@@ -21,7 +21,6 @@ use http_body_util::{BodyExt, Full};
 use jsonwebtoken::jwk::{JwkSet, KeyOperations, PublicKeyUse};
 use serde_json::{json, Map, Value};
 use tower::{Layer, ServiceExt};
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
 use tower_simplejwt::credentials::{
@@ -32,6 +31,7 @@ use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
 use tower_simplejwt::store::{BoxFuture, StoreError};
 use tower_simplejwt::token::{Claims, TokenCodec};
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::{Algorithm, Jwt, JwtLayer};
 
 const ISSUER: &str = "http://issuer.test";

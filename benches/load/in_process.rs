@@ -12,11 +12,11 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
     Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore,
 };
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::Jwt;
 
 use crate::rounds::Target;

@@ -14,7 +14,6 @@ use axum::routing::{any, get, MethodRouter, Route};
 use axum::{Extension, Json, Router};
 use serde_json::json;
 use tower::{Layer, Service};
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::clock::SharedClock;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::config::{AutoRefreshSettings, CookieSettings, ReusePolicy};
@@ -22,14 +21,15 @@ use tower_simplejwt::credentials::{
     Authenticator, PasswordAuthenticator, PasswordHasher, RemoteSubject, SqliteUserStore, Subject,
     SubjectCache,
 };
-use tower_simplejwt::http::TokenEndpointsLayer;
-use tower_simplejwt::{http::ApiError, token::TokenError};
 use tower_simplejwt::http::JwksLayer;
+use tower_simplejwt::http::TokenEndpointsLayer;
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::store::sqlite::{open_pool, SqliteTokenStore};
 use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
 use tower_simplejwt::Algorithm;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::Jwt;
+use tower_simplejwt::{http::ApiError, token::TokenError};
 
 /// How to build the app.
 pub struct Options {

@@ -2,8 +2,8 @@
 //! example's `main` and its tests.
 
 use tonic::{Request, Response, Status};
-use tower_simplejwt::AuthLayer;
 use tower_simplejwt::grpc::RequestAuth;
+use tower_simplejwt::AuthLayer;
 use tower_simplejwt::Jwt;
 
 pub mod greeter {

@@ -114,4 +114,3 @@ pub(crate) fn is_grpc(headers: &http::HeaderMap) -> bool {
         .get(CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
 }
-

@@ -45,8 +45,8 @@ use serde_json::json;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::http::ResponseBody;
 pub use crate::http::answer_future::ResponseFuture;
+use crate::http::ResponseBody;
 use crate::http::{json_response, ApiError};
 use crate::Jwt;
 

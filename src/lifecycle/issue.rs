@@ -60,6 +60,11 @@ impl Jwt {
     /// rotates and logs out like one from [`Jwt::login`]. The subject's
     /// `extra_claims` go into both tokens.
     ///
+    /// The subject must be a user the authenticator knows (its
+    /// `Authenticator::subject` finds it by `id`): refreshing and
+    /// authenticating look the user up, as simplejwt does, so a pair issued
+    /// for an unknown id is refused at its first use.
+    ///
     /// An inactive subject (with `check_user_is_active`) gives
     /// [`LifecycleError::InactiveSubject`]; another issuer's subject
     /// [`LifecycleError::ForeignSubject`]: local tokens are for local users.
@@ -68,19 +73,21 @@ impl Jwt {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
     /// use tower_simplejwt::Jwt;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
     /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();
     ///
-    /// let mut subject = Subject::new("42", "alice@example.com", true);
+    /// let mut subject = Subject::new("1", "alice@example.com", true);
     /// subject.extra_claims.insert("role".into(), "editor".into());
     /// let pair = jwt.issue_for(&subject).await.unwrap();
-    /// assert_eq!(pair.refresh.claims.subject(), Some("42"));
+    /// assert_eq!(pair.refresh.claims.subject(), Some("1"));
     /// assert_eq!(pair.access.claims.extra["role"], "editor");
     /// # });
     /// ```

@@ -22,19 +22,21 @@
 //!
 //! ```
 //! use tower_simplejwt::config::JwtConfig;
-//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
 //! use tower_simplejwt::Jwt;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let users = MemoryUserStore::new();
+//! users.create("alice", "unused", true).await.unwrap(); // user id "1"
 //! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-//!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+//!     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();
 //!
 //! // The app checked the user its own way (a magic link, say).
-//! let pair = jwt.issue_for(&Subject::new("42", "alice@example.com", true)).await.unwrap();
+//! let pair = jwt.issue_for(&Subject::new("1", "alice@example.com", true)).await.unwrap();
 //! let claims = jwt.verify(&pair.access.token).await.unwrap();
-//! assert_eq!(claims.subject(), Some("42"));
+//! assert_eq!(claims.subject(), Some("1"));
 //!
 //! let refreshed = jwt.refresh(&pair.refresh.token).await.unwrap();
 //! let successor = refreshed.refresh.unwrap();
@@ -55,4 +57,3 @@ pub use error::LifecycleError;
 pub(crate) use error::UserStoreFailure;
 pub use jwt::{BuildError, Jwt, JwtBuilder};
 pub use refresh::Refreshed;
-

@@ -12,20 +12,22 @@ use crate::token::{Claims, Expected, MintedToken, TokenError, TokenKind, UserIdC
 ///
 /// ```
 /// use tower_simplejwt::config::JwtConfig;
-/// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+/// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
 /// use tower_simplejwt::Jwt;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// users.create("alice", "unused", true).await.unwrap(); // user id "1"
 /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
 ///     .build()
 ///     .unwrap();
-/// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
+/// let pair = jwt.issue_for(&Subject::new("1", "alice", true)).await.unwrap();
 /// let refreshed = jwt.refresh(&pair.refresh.token).await.unwrap();
 /// // The guide rotates refresh tokens: a successor comes with the access token.
 /// let successor = refreshed.refresh.unwrap();
 /// assert_ne!(successor.claims.jti, pair.refresh.claims.jti);
-/// assert_eq!(refreshed.access.claims.subject(), Some("42"));
+/// assert_eq!(refreshed.access.claims.subject(), Some("1"));
 /// # });
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -72,16 +74,18 @@ impl Jwt {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
     /// use tower_simplejwt::token::TokenError;
     /// use tower_simplejwt::{Jwt, LifecycleError};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
     /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();
-    /// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
+    /// let pair = jwt.issue_for(&Subject::new("1", "alice", true)).await.unwrap();
     /// jwt.refresh(&pair.refresh.token).await.unwrap();
     /// // Rotated: presenting it again (after the grace window, 0 here) is reuse.
     /// assert!(matches!(
@@ -165,9 +169,13 @@ impl Jwt {
         sealed: &str,
     ) -> Result<MintedToken, LifecycleError> {
         let corrupt = |what: String| {
-            LifecycleError::store(StoreError::Corrupt(format!("replay of {}: {what}", claims.jti)))
+            LifecycleError::store(StoreError::Corrupt(format!(
+                "replay of {}: {what}",
+                claims.jti
+            )))
         };
-        let successor = seal::open(token, &claims.jti, sealed).map_err(|e| corrupt(e.to_string()))?;
+        let successor =
+            seal::open(token, &claims.jti, sealed).map_err(|e| corrupt(e.to_string()))?;
         let successor_claims = self
             .codec()
             .verify(&successor, Expected::Kind(TokenKind::Refresh))

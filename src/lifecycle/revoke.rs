@@ -19,16 +19,18 @@ impl Jwt {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
     /// use tower_simplejwt::token::TokenError;
     /// use tower_simplejwt::{Jwt, LifecycleError};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
     /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();
-    /// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
+    /// let pair = jwt.issue_for(&Subject::new("1", "alice", true)).await.unwrap();
     /// jwt.blacklist(&pair.refresh.token).await.unwrap();
     /// assert!(matches!(
     ///     jwt.refresh(&pair.refresh.token).await,
@@ -65,18 +67,20 @@ impl Jwt {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
     /// use tower_simplejwt::Jwt;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
     /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();
-    /// let alice = Subject::new("42", "alice", true);
+    /// let alice = Subject::new("1", "alice", true);
     /// let laptop = jwt.issue_for(&alice).await.unwrap();
     /// let phone = jwt.issue_for(&alice).await.unwrap();
-    /// jwt.revoke_subject("42").await.unwrap();
+    /// jwt.revoke_subject("1").await.unwrap();
     /// assert!(jwt.refresh(&laptop.refresh.token).await.is_err());
     /// assert!(jwt.refresh(&phone.refresh.token).await.is_err());
     /// # });

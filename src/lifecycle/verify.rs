@@ -19,17 +19,19 @@ impl Jwt {
     ///
     /// ```
     /// use tower_simplejwt::config::JwtConfig;
-    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject};
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, UserStore};
     /// use tower_simplejwt::token::TokenError;
     /// use tower_simplejwt::{Jwt, LifecycleError};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
     /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
-    ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+    ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();
-    /// let pair = jwt.issue_for(&Subject::new("42", "alice", true)).await.unwrap();
-    /// assert_eq!(jwt.verify(&pair.access.token).await.unwrap().subject(), Some("42"));
+    /// let pair = jwt.issue_for(&Subject::new("1", "alice", true)).await.unwrap();
+    /// assert_eq!(jwt.verify(&pair.access.token).await.unwrap().subject(), Some("1"));
     /// assert!(matches!(
     ///     jwt.verify("not.a.token").await,
     ///     Err(LifecycleError::Token(TokenError::Invalid))

@@ -75,30 +75,29 @@ mod error;
 mod fetch;
 mod issuer;
 mod settings;
+mod state;
 mod subject;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 
 pub use crate::credentials::{RemoteClaims, RemoteSubject};
 pub use error::RemoteError;
 pub use issuer::RemoteIssuer;
 pub use settings::RemoteSettings;
+pub(crate) use state::Issuer;
 pub use subject::RemoteSubjectMapping;
 
 use crate::clock::SharedClock;
 use crate::config::JwtConfig;
 use crate::token::TokenError;
-use crate::keys::KeySet;
-use crate::lock::lock;
-use crate::token::{Claims, Expected, TokenCodec};
-use fetch::{client, get, verifying_keys, HttpsClient};
+use crate::token::{Claims, Expected};
+use fetch::client;
 
 /// The trusted issuers and their current keys.
 ///
@@ -122,34 +121,6 @@ pub struct RemoteIssuers {
     issuers: Vec<Arc<Issuer>>,
     /// The configuration's `max_token_bytes`: a longer token is not read.
     max_token_bytes: usize,
-}
-
-pub(crate) struct Issuer {
-    config: RemoteIssuer,
-    /// Verifies with the issuer's keys and our claim rules (issuer and audience required).
-    codec: TokenCodec,
-    client: HttpsClient,
-    settings: RemoteSettings,
-    clock: SharedClock,
-    /// Held by the one refetch in flight; the request path never takes it.
-    refetching: tokio::sync::Mutex<()>,
-    /// When a fetch was last tried (rate limit of refetches).
-    last_fetch: AtomicU64,
-    /// When the keys in use were fetched (their age, against `max_key_age`).
-    keys_fetched_at: AtomicU64,
-    fetches: AtomicU64,
-    /// The key set last applied, to tell an unchanged fetch apart.
-    published: std::sync::Mutex<Option<JwkSet>>,
-}
-
-impl std::fmt::Debug for Issuer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Issuer")
-            .field("config", &self.config)
-            .field("settings", &self.settings)
-            .field("keys_fetched_at", &self.keys_fetched_at)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RemoteIssuers {
@@ -299,174 +270,5 @@ async fn refresh_in_background(remote: Weak<RemoteIssuers>, interval: Duration) 
     }
 }
 
-impl Issuer {
-    /// An issuer without keys yet; `config` is the local configuration with
-    /// the issuer's `iss` and audience.
-    fn new(
-        config: RemoteIssuer,
-        codec_config: &JwtConfig,
-        client: HttpsClient,
-        settings: RemoteSettings,
-        clock: SharedClock,
-    ) -> Result<Self, RemoteError> {
-        let codec =
-            TokenCodec::with_key_set(codec_config, KeySet::verify_only([])?, clock.clone())?;
-        Ok(Issuer {
-            config,
-            codec,
-            client,
-            settings,
-            clock,
-            refetching: tokio::sync::Mutex::new(()),
-            last_fetch: AtomicU64::new(0),
-            keys_fetched_at: AtomicU64::new(0),
-            fetches: AtomicU64::new(0),
-            published: std::sync::Mutex::new(None),
-        })
-    }
-
-    async fn fetch(&self) -> Result<(), RemoteError> {
-        let failed = |cause: String| RemoteError::Fetch {
-            issuer: self.config.issuer.clone(),
-            url: self.config.jwks_url.clone(),
-            cause,
-        };
-        let started_at = self.clock.now();
-        self.last_fetch.store(started_at, Ordering::SeqCst);
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        let document = get(&self.client, &self.config.jwks_url, self.settings.timeout)
-            .await
-            .map_err(failed)?;
-        let jwks: JwkSet =
-            serde_json::from_slice(&document).map_err(|error| failed(error.to_string()))?;
-        self.apply(jwks)?;
-        self.keys_fetched_at.store(started_at, Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Puts the fetched key set in use, unless it is the one in use: a new
-    /// set starts a new cache generation, which forgets every verified
-    /// token, and an unchanged one must not (every background refresh and
-    /// rate-limited refetch would flush the cache). Whether it changed.
-    fn apply(&self, jwks: JwkSet) -> Result<bool, RemoteError> {
-        let mut published = lock(&self.published);
-        if published.as_ref() == Some(&jwks) {
-            return Ok(false);
-        }
-        let keys = verifying_keys(&self.config.issuer, &jwks);
-        self.codec.set_key_set(KeySet::verify_only(keys)?);
-        *published = Some(jwks);
-        Ok(true)
-    }
-
-    /// The `iss` of this issuer.
-    pub(crate) fn name(&self) -> &str {
-        &self.config.issuer
-    }
-
-    /// The mapping of this issuer's subjects to local users, if any.
-    pub(crate) fn subject_mapping(&self) -> Option<&dyn RemoteSubjectMapping> {
-        self.config.subject_mapping.as_deref()
-    }
-
-    /// Whether the keys at hand are older than `max_key_age`: the issuer
-    /// has been unreachable too long for them to be trusted.
-    pub(crate) fn keys_expired(&self) -> bool {
-        let age = self
-            .clock
-            .now()
-            .saturating_sub(self.keys_fetched_at.load(Ordering::SeqCst));
-        age > self.settings.max_key_age.as_secs()
-    }
-
-    /// Verifies with the keys at hand, unless they are too old.
-    pub(crate) fn verify(&self, token: &str, expected: Expected) -> Result<Claims, TokenError> {
-        if self.keys_expired() {
-            tracing::debug!(issuer = %self.config.issuer, "token refused: the issuer's keys are older than max_key_age");
-            return Err(TokenError::Invalid);
-        }
-        self.codec.verify(token, expected)
-    }
-
-    /// Whether the keys should be fetched again before verifying `token`:
-    /// they are too old, or lack the `kid` it names.
-    pub(crate) fn needs_refetch_for(&self, token: &str) -> bool {
-        self.keys_expired() || self.lacks_kid_of(token)
-    }
-
-    /// Whether the token names a `kid` this issuer's current keys lack.
-    fn lacks_kid_of(&self, token: &str) -> bool {
-        jsonwebtoken::decode_header(token)
-            .ok()
-            .and_then(|header| header.kid)
-            .is_some_and(|kid| !self.codec.key_set().has_kid(&kid))
-    }
-
-    /// Refetches the keys for an unknown `kid` or keys too old: one fetch
-    /// for every request waiting on it, and at most one per
-    /// `min_refetch_interval`.
-    pub(crate) async fn refetch_for(&self, token: &str) {
-        let _guard = self.refetching.lock().await;
-        if !self.needs_refetch_for(token) {
-            return; // fetched while this request waited
-        }
-        let since = self
-            .clock
-            .now()
-            .saturating_sub(self.last_fetch.load(Ordering::SeqCst));
-        if since < self.settings.min_refetch_interval.as_secs() {
-            return;
-        }
-        if let Err(error) = self.fetch().await {
-            tracing::warn!(%error, "issuer keys not refetched; the cached keys stay in use until max_key_age");
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::ManualClock;
-    use crate::keys::Key;
-    use crate::Algorithm;
-
-    fn key(file: &str, algorithm: Algorithm, kid: &str) -> Key {
-        let path = format!("{}/tests/fixtures/keys/{file}", env!("CARGO_MANIFEST_DIR"));
-        let pem = std::fs::read_to_string(path).expect("fixture");
-        Key::from_pem(algorithm, Some(&pem), None)
-            .expect("key")
-            .with_kid(kid)
-    }
-
-    #[test]
-    fn an_unchanged_key_set_keeps_the_verified_token_cache() {
-        let mut config = JwtConfig::simplejwt_guide("a local secret of at least 32 bytes");
-        config.issuer = Some("https://auth.example".to_owned());
-        config.audience = Some("api".to_owned());
-        let issuer = Issuer::new(
-            RemoteIssuer::new("https://auth.example", "https://auth.example/jwks.json")
-                .with_audience("api"),
-            &config,
-            client(false),
-            RemoteSettings::default(),
-            Arc::new(ManualClock::new(1_800_000_000)),
-        )
-        .expect("issuer");
-        let a = key("ec256_private.pem", Algorithm::ES256, "a");
-        let b = key("ed25519_private.pem", Algorithm::EdDSA, "b");
-        let jwks = KeySet::new(a.clone(), []).expect("set").jwks();
-        let generation = || issuer.codec.key_set().generation();
-
-        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(true));
-        let first = generation();
-        // The same document again (a background refresh, a refetch for a
-        // made-up kid): the keys and their cache generation stay.
-        assert_eq!(issuer.apply(jwks.clone()).ok(), Some(false));
-        assert_eq!(generation(), first);
-        // A new key: a new generation.
-        let rotated = KeySet::new(a, [b]).expect("set").jwks();
-        assert_eq!(issuer.apply(rotated).ok(), Some(true));
-        assert!(generation() > first);
-        assert!(issuer.codec.key_set().has_kid("b"));
-    }
-}
+mod tests;

@@ -139,7 +139,8 @@ where
                         Ok(authenticated) => {
                             let issued = authenticated.into_extensions(request.extensions_mut());
                             let future = service.call(request);
-                            let issued = issued.map(|issued| Box::new(Delivery { issued, jwt, names }));
+                            let issued =
+                                issued.map(|issued| Box::new(Delivery { issued, jwt, names }));
                             this.state.set(State::Inner { future, issued });
                         }
                         Err(error) => {

@@ -40,10 +40,7 @@ pub(super) fn remote_verdict(remote: &RemoteIssuers, token: &str) -> Option<Verd
 }
 
 /// A verified remote token's subject to resolve, or the contract's refusal.
-fn remote_subject_verdict(
-    issuer: &Arc<Issuer>,
-    verified: Result<Claims, TokenError>,
-) -> Verdict {
+fn remote_subject_verdict(issuer: &Arc<Issuer>, verified: Result<Claims, TokenError>) -> Verdict {
     match verified {
         Ok(claims) => Verdict::Remote {
             issuer: issuer.clone(),
@@ -84,4 +81,3 @@ pub(super) async fn remote_subject(
         },
     })
 }
-

@@ -207,4 +207,3 @@ fn refuse<S: Service<Request<ReqBody>>, ReqBody>(
     tracing::debug!(%error, "request refused");
     ResponseFuture::refused(render(&error, is_grpc(request.headers())))
 }
-

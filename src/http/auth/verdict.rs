@@ -38,10 +38,7 @@ impl<S> AuthService<S> {
     pub(super) fn verdict<B>(&self, request: &Request<B>) -> Verdict {
         let config = self.jwt.config();
         let headers = request.headers();
-        let token = match credential(
-            headers.get(&self.names.auth),
-            &config.auth_header_types,
-        ) {
+        let token = match credential(headers.get(&self.names.auth), &config.auth_header_types) {
             Credential::Token(token) => token,
             Credential::Malformed => return Verdict::Refuse(ApiError::BadAuthorizationHeader),
             Credential::Absent => match config.cookies.enabled {
@@ -110,4 +107,3 @@ impl<S> AuthService<S> {
         }
     }
 }
-

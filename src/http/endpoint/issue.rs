@@ -62,7 +62,10 @@ impl EndpointRequest for IssueRequest {
 }
 
 /// Logs in; `200 {"refresh", "access"}` (and both cookies in cookie mode).
-pub(super) async fn answer(jwt: &Jwt, request: IssueRequest) -> Result<Response<Full<Bytes>>, ApiError> {
+pub(super) async fn answer(
+    jwt: &Jwt,
+    request: IssueRequest,
+) -> Result<Response<Full<Bytes>>, ApiError> {
     let pair = jwt.login(&request.username, &request.password).await?;
     let body = json!({"refresh": pair.refresh.token, "access": pair.access.token});
     let mut response = json_response(StatusCode::OK, &body);

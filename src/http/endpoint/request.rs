@@ -76,7 +76,11 @@ impl FieldErrors {
     /// The trimmed text of the `CharField` `name`: required, not null, a
     /// string (numbers are taken in their text form), not blank. `None`
     /// (and the error noted) otherwise.
-    pub(crate) fn text(&mut self, fields: &Map<String, Value>, name: &'static str) -> Option<String> {
+    pub(crate) fn text(
+        &mut self,
+        fields: &Map<String, Value>,
+        name: &'static str,
+    ) -> Option<String> {
         let text = match fields.get(name) {
             None => Err("This field is required."),
             Some(Value::Null) => Err("This field may not be null."),

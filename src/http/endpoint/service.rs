@@ -182,9 +182,7 @@ where
     let config = jwt.config();
     let limit = config.max_body_bytes;
     match kind {
-        EndpointKind::Issue => {
-            issue::answer(jwt, read_request(request, limit, None).await?).await
-        }
+        EndpointKind::Issue => issue::answer(jwt, read_request(request, limit, None).await?).await,
         EndpointKind::Refresh => {
             let fallback = refresh_cookie(jwt, &request);
             refresh::answer(jwt, read_request(request, limit, fallback).await?).await
