@@ -91,7 +91,7 @@ impl Issuer {
     /// set starts a new cache generation, which forgets every verified
     /// token, and an unchanged one must not (every background refresh and
     /// rate-limited refetch would flush the cache). Whether it changed.
-    fn apply(&self, jwks: JwkSet) -> Result<bool, RemoteError> {
+    pub(super) fn apply(&self, jwks: JwkSet) -> Result<bool, RemoteError> {
         let mut published = lock(&self.published);
         if published.as_ref() == Some(&jwks) {
             return Ok(false);

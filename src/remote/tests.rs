@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::clock::ManualClock;
-use crate::keys::Key;
+use crate::keys::{Key, KeySet};
 use crate::Algorithm;
 
 fn key(file: &str, algorithm: Algorithm, kid: &str) -> Key {
