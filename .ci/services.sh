@@ -31,4 +31,26 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
 fi
 redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
-echo "PostgreSQL and Redis are up"
+
+# A local Redis Cluster: three masters on 127.0.0.1:7000-7002, from the same
+# redis-server binary, for the store's cluster tests (TOWER_JWT_REDIS_CLUSTER).
+cluster_up() { redis-cli -h 127.0.0.1 -p 7000 cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
+if ! cluster_up; then
+  for port in 7000 7001 7002; do
+    dir=/var/lib/redis-cluster/$port
+    mkdir -p "$dir"
+    if ! redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+      rm -f "$dir/nodes.conf"
+      redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --cluster-enabled yes \
+        --cluster-config-file "$dir/nodes.conf" --save "" --appendonly no --dir "$dir" \
+        --logfile "$dir/redis.log"
+    fi
+  done
+  for port in 7000 7001 7002; do
+    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 1; done
+  done
+  redis-cli --cluster create 127.0.0.1:7000 127.0.0.1:7001 127.0.0.1:7002 --cluster-replicas 0 --cluster-yes >/dev/null
+  for _ in $(seq 1 30); do cluster_up && break; sleep 1; done
+fi
+cluster_up || { echo "the local Redis Cluster is not up on 127.0.0.1:7000-7002" >&2; exit 1; }
+echo "PostgreSQL, Redis and the Redis Cluster are up"
