@@ -351,7 +351,10 @@ fn help_is_on_stdout_describes_every_flag_and_hides_the_hooks() {
         assert!(text.contains(flag), "{flag} in --help:\n{text}");
     }
     for hook in ["--clock-file", "--load-test-routes"] {
-        assert!(!text.contains(hook), "{hook} is a hidden test hook:\n{text}");
+        assert!(
+            !text.contains(hook),
+            "{hook} is a hidden test hook:\n{text}"
+        );
     }
     // Every flag has a description: the line after each option's is text.
     let lines: Vec<&str> = text.lines().collect();
@@ -377,7 +380,12 @@ fn a_bad_reuse_policy_names_the_value_and_the_choices_and_creates_no_file() {
     let dir = temp_dir("policy");
     let output = run(
         &dir,
-        &["--database", "sqlite://made.sqlite3", "--reuse-policy", "foo"],
+        &[
+            "--database",
+            "sqlite://made.sqlite3",
+            "--reuse-policy",
+            "foo",
+        ],
         "",
     );
     assert_eq!(output.status.code(), Some(2));
@@ -399,8 +407,16 @@ fn no_database_file_is_created_when_a_later_argument_is_invalid() {
     let cases: [(&[&str], i32, &str); 5] = [
         (&["--access-lifetime", "soon"], 2, "'soon'"),
         (&["--token-store", "mongodb://x"], 2, "mongodb://x"),
-        (&["--algorithm", "ES256", "--signing-key", "missing.pem"], 1, "missing.pem"),
-        (&["--algorithm", "XS256", "--signing-key", "missing.pem"], 2, "XS256"),
+        (
+            &["--algorithm", "ES256", "--signing-key", "missing.pem"],
+            1,
+            "missing.pem",
+        ),
+        (
+            &["--algorithm", "XS256", "--signing-key", "missing.pem"],
+            2,
+            "XS256",
+        ),
         (&["--listen", &taken.1.to_string()], 1, &taken.1.to_string()),
     ];
     for (args, code, named) in cases {
@@ -472,7 +488,11 @@ fn the_secret_comes_from_the_environment_or_flag_equals_value() {
         &dir,
         address,
         "env",
-        &[&listen, "--access-lifetime=60", "--reuse-policy=blacklist-only"],
+        &[
+            &listen,
+            "--access-lifetime=60",
+            "--reuse-policy=blacklist-only",
+        ],
         &[("TOWER_JWT_SECRET", SECRET)],
     );
     let (status, pair) = post_json(address, "/api/token/", &alice);

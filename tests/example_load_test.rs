@@ -174,7 +174,10 @@ fn the_jsonwebtoken_twin_refuses_what_api_me_refuses() {
         let me = twins.request("GET", "/api/me/", &authorization);
         let twin = twins.request("GET", "/load-test/jsonwebtoken/", &authorization);
         assert_eq!(me.status, 401, "/api/me/ with {authorization:?}");
-        assert_eq!(twin.status, 401, "the twin with {authorization:?}: {twin:?}");
+        assert_eq!(
+            twin.status, 401,
+            "the twin with {authorization:?}: {twin:?}"
+        );
         assert_eq!(twin.body, me.body, "the same refusal for {authorization:?}");
     }
 }

@@ -67,9 +67,9 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
     let tokens = stores::open(options.token_store.as_deref(), pool).await?;
     let authenticator = PasswordAuthenticator::new(users, PasswordHasher::default());
     let authenticator: Arc<dyn Authenticator> = match options.user_cache {
-        Some(lifetime) => Arc::new(
-            SubjectCache::new(authenticator, lifetime).with_clock(options.clock.clone()),
-        ),
+        Some(lifetime) => {
+            Arc::new(SubjectCache::new(authenticator, lifetime).with_clock(options.clock.clone()))
+        }
         None => Arc::new(authenticator),
     };
     let builder = Jwt::builder(options.config.clone())

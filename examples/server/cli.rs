@@ -78,7 +78,12 @@ pub struct ServeArgs {
 
     /// The HS256 secret, at least 32 bytes; without it a random one is used and tokens die with the
     /// process
-    #[arg(long, value_name = "SECRET", env = "TOWER_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "TOWER_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub secret: Option<String>,
 
     /// Access tokens live SECONDS (default 7200, the guide's 2 hours)
@@ -184,7 +189,8 @@ impl From<ReuseRule> for ReusePolicy {
     }
 }
 
-const ALGORITHMS: &str = "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA";
+const ALGORITHMS: &str =
+    "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA";
 
 fn algorithm(name: &str) -> Result<Algorithm, String> {
     name.parse()
@@ -220,6 +226,8 @@ fn token_store_url(url: &str) -> Result<String, String> {
 fn trusted_issuer(url: &str) -> Result<String, String> {
     match cfg!(feature = "remote-jwks") {
         true => Ok(url.to_owned()),
-        false => Err("this build cannot fetch JWKS: run the example with `--features remote-jwks`".into()),
+        false => Err(
+            "this build cannot fetch JWKS: run the example with `--features remote-jwks`".into(),
+        ),
     }
 }

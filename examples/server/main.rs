@@ -33,7 +33,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main]
 async fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|error| refuse(error));
-    let log_requests = matches!(cli.command, None if cli.serve.log_requests);
+    let log_requests = cli.command.is_none() && cli.serve.log_requests;
     init_logging(log_requests);
     let outcome = match cli.command {
         Some(Command::Keygen { algorithm }) => keys::generate(algorithm).map(|key| print!("{key}")),

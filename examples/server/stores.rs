@@ -11,11 +11,15 @@ use crate::app::Options;
 use crate::Error;
 
 /// Opens the token store named by `url`; `None` shares the users' SQLite pool.
-pub async fn open(url: Option<&str>, users_pool: sqlx::SqlitePool) -> Result<Arc<dyn TokenStore>, Error> {
+pub async fn open(
+    url: Option<&str>,
+    users_pool: sqlx::SqlitePool,
+) -> Result<Arc<dyn TokenStore>, Error> {
     let Some(url) = url else {
         return Ok(Arc::new(SqliteTokenStore::from_pool(users_pool).await?));
     };
-    let opened: Result<Arc<dyn TokenStore>, Error> = match url.split(':').next().unwrap_or_default() {
+    let opened: Result<Arc<dyn TokenStore>, Error> = match url.split(':').next().unwrap_or_default()
+    {
         "memory" => Ok(Arc::new(MemoryTokenStore::new())),
         "sqlite" => Ok(Arc::new(SqliteTokenStore::connect(url).await?)),
         "postgres" | "postgresql" => postgres(url).await,
@@ -61,8 +65,13 @@ pub async fn trust_issuers(builder: JwtBuilder, options: &Options) -> Result<Jwt
             .map_err(|error| format!("--trust-issuer {url}: {error}"))?;
         issuers.push(issuer.with_audience(audience));
     }
-    let remote =
-        RemoteIssuers::start(&options.config, issuers, RemoteSettings::default(), options.clock.clone()).await?;
+    let remote = RemoteIssuers::start(
+        &options.config,
+        issuers,
+        RemoteSettings::default(),
+        options.clock.clone(),
+    )
+    .await?;
     Ok(builder.remote_issuers(remote))
 }
 
