@@ -116,7 +116,7 @@ fn bad_command_lines_are_refused_with_usage() {
         let output = run(&dir, args, "");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(
-            String::from_utf8_lossy(&output.stderr).contains("usage:"),
+            String::from_utf8_lossy(&output.stderr).contains("Usage:"),
             "{args:?}"
         );
     }
@@ -279,5 +279,280 @@ fn a_short_secret_stops_the_server_and_keygen_makes_a_long_enough_one() {
     let (status, _) = post_json(address, "/api/token/verify/", &json!({"token": "x"}));
     assert_eq!(status, 401);
     drop(_server);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Starts the binary in `dir` with `args` (no `--listen` added) and `env`,
+/// its standard error in `dir/name.log`; waits until `address` listens.
+fn spawn_logged(
+    dir: &std::path::Path,
+    address: std::net::SocketAddr,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Running, std::path::PathBuf) {
+    let log_path = dir.join(format!("{name}.log"));
+    let child = std::process::Command::new(server_binary())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TOWER_JWT_SECRET")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let running = Running(child);
+    wait_until_listening(address, name);
+    (running, log_path)
+}
+
+fn no_ansi(what: &str, text: &[u8]) {
+    assert!(
+        !text.contains(&0x1b),
+        "{what}: no colour codes when the output is not a terminal:\n{}",
+        String::from_utf8_lossy(text)
+    );
+}
+
+#[test]
+fn help_is_on_stdout_describes_every_flag_and_hides_the_hooks() {
+    let dir = temp_dir("help");
+    let help = run(&dir, &["--help"], "");
+    assert_eq!(help.status.code(), Some(0), "{help:?}");
+    assert!(help.stderr.is_empty(), "{help:?}");
+    no_ansi("--help", &help.stdout);
+    let text = String::from_utf8(help.stdout).unwrap();
+    for flag in [
+        "--listen <ADDR>",
+        "--database <URL>",
+        "--secret <SECRET>",
+        "TOWER_JWT_SECRET",
+        "--access-lifetime <SECONDS>",
+        "--refresh-lifetime <SECONDS>",
+        "--token-store <URL>",
+        "--reuse-grace <SECONDS>",
+        "--reuse-policy <POLICY>",
+        "revoke-family",
+        "blacklist-only",
+        "--auto-refresh",
+        "--cookies",
+        "--user-cache <SECONDS>",
+        "--algorithm <ALG>",
+        "--signing-key <FILE>",
+        "--verifying-key <FILE>",
+        "--issuer <URL>",
+        "--trust-issuer <URL>",
+        "--trust-audience <AUDIENCE>",
+        "--log-requests",
+        "createuser",
+        "keygen",
+    ] {
+        assert!(text.contains(flag), "{flag} in --help:\n{text}");
+    }
+    for hook in ["--clock-file", "--load-test-routes"] {
+        assert!(
+            !text.contains(hook),
+            "{hook} is a hidden test hook:\n{text}"
+        );
+    }
+    // Every flag has a description: the line after each option's is text.
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("--") {
+            let description = lines.get(index + 1).map_or("", |next| next.trim());
+            assert!(
+                !description.is_empty() && !description.starts_with('-'),
+                "{line:?} is described"
+            );
+        }
+    }
+    for subcommand in [&["createuser", "--help"][..], &["keygen", "--help"]] {
+        let help = run(&dir, subcommand, "");
+        assert_eq!(help.status.code(), Some(0), "{subcommand:?}");
+        assert!(String::from_utf8_lossy(&help.stdout).contains("Usage:"));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bad_reuse_policy_names_the_value_and_the_choices_and_creates_no_file() {
+    let dir = temp_dir("policy");
+    let output = run(
+        &dir,
+        &[
+            "--database",
+            "sqlite://made.sqlite3",
+            "--reuse-policy",
+            "foo",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    no_ansi("a bad --reuse-policy", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needed in ["'foo'", "--reuse-policy", "revoke-family", "blacklist-only"] {
+        assert!(stderr.contains(needed), "{needed} in {stderr}");
+    }
+    assert!(!stderr.contains("Some("), "{stderr}");
+    assert!(!dir.join("made.sqlite3").exists(), "nothing is opened");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn no_database_file_is_created_when_a_later_argument_is_invalid() {
+    let dir = temp_dir("no-file");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().map(|address| (taken, address)).unwrap();
+    let cases: [(&[&str], i32, &str); 5] = [
+        (&["--access-lifetime", "soon"], 2, "'soon'"),
+        (&["--token-store", "mongodb://x"], 2, "mongodb://x"),
+        (
+            &["--algorithm", "ES256", "--signing-key", "missing.pem"],
+            1,
+            "missing.pem",
+        ),
+        (
+            &["--algorithm", "XS256", "--signing-key", "missing.pem"],
+            2,
+            "XS256",
+        ),
+        (&["--listen", &taken.1.to_string()], 1, &taken.1.to_string()),
+    ];
+    for (args, code, named) in cases {
+        let mut all = vec!["--database", "sqlite://made.sqlite3"];
+        all.extend(args);
+        let output = std::process::Command::new(server_binary())
+            .args(&all)
+            .current_dir(&dir)
+            .env("TOWER_JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{named} in {stderr}");
+        no_ansi("an error", &output.stderr);
+        assert!(
+            !dir.join("made.sqlite3").exists(),
+            "{args:?}: no database file"
+        );
+    }
+    drop(taken);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_address_in_use_is_named() {
+    let dir = temp_dir("in-use");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = std::process::Command::new(server_binary())
+        .args(["--listen", &address])
+        .current_dir(&dir)
+        .env("TOWER_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("in use"), "{stderr}");
+    drop(taken);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Whether `token` is signed with `secret` (HS256).
+fn signed_with(token: &str, secret: &str) -> bool {
+    let mut validation = jsonwebtoken::Validation::new(tower_simplejwt::Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .is_ok()
+}
+
+#[test]
+fn the_secret_comes_from_the_environment_or_flag_equals_value() {
+    let dir = temp_dir("secret-env");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let alice = json!({"username": "alice", "password": "wonderland-42"});
+
+    let address = free_address();
+    let listen = format!("--listen={address}");
+    let (server, log) = spawn_logged(
+        &dir,
+        address,
+        "env",
+        &[
+            &listen,
+            "--access-lifetime=60",
+            "--reuse-policy=blacklist-only",
+        ],
+        &[("TOWER_JWT_SECRET", SECRET)],
+    );
+    let (status, pair) = post_json(address, "/api/token/", &alice);
+    assert_eq!(status, 200, "{pair}");
+    let access = pair["access"].as_str().unwrap();
+    assert!(signed_with(access, SECRET), "signed with TOWER_JWT_SECRET");
+    let claims = serde_json::from_slice::<serde_json::Value>(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            access.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        60,
+        "--access-lifetime=60"
+    );
+    drop(server);
+    no_ansi("the server's log", &std::fs::read(log).unwrap());
+
+    let other = "another-secret-of-at-least-32-bytes!";
+    let address = free_address();
+    let listen = format!("--listen={address}");
+    let secret = format!("--secret={other}");
+    let (_server, _) = spawn_logged(&dir, address, "flag", &[&listen, &secret], &[]);
+    let (status, pair) = post_json(address, "/api/token/", &alice);
+    assert_eq!(status, 200, "{pair}");
+    assert!(signed_with(pair["access"].as_str().unwrap(), other));
+    drop(_server);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn requests_are_logged_only_when_asked_for() {
+    let dir = temp_dir("request-log");
+    let lines_about = |log: &std::path::Path| {
+        std::fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains("/api/token/verify/"))
+            .count()
+    };
+    let secret = ("TOWER_JWT_SECRET", SECRET);
+    for (name, args, env, expected) in [
+        ("default", &[][..], &[secret][..], 0),
+        ("flag", &["--log-requests"][..], &[secret][..], 1),
+        ("rust-log", &[][..], &[secret, ("RUST_LOG", "info")][..], 1),
+    ] {
+        let address = free_address();
+        let listen = format!("--listen={address}");
+        let mut all = vec![listen.as_str()];
+        all.extend(args);
+        let (server, log) = spawn_logged(&dir, address, name, &all, env);
+        let (status, _) = post_json(address, "/api/token/verify/", &json!({"token": "x"}));
+        assert_eq!(status, 401);
+        drop(server);
+        assert_eq!(lines_about(&log), expected, "{name}");
+        no_ansi(name, &std::fs::read(&log).unwrap());
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,12 +1,17 @@
 //! The example server's options for the load test: the twins of
-//! `GET /api/me/` (`--load-test-routes`) and the user cache (`--user-cache`).
+//! `GET /api/me/` (the hidden `--load-test-routes`, served by the example's
+//! binary) and the user cache (`--user-cache`, in process).
 
+mod process;
 mod support;
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::json;
-use support::*;
+use serde_json::{json, Value};
+use support::{claims, forge, Server, ALICE, BOB, HS256};
 
 fn inactive() -> serde_json::Value {
     json!({"detail": "User is inactive", "code": "user_inactive"})
@@ -32,25 +37,101 @@ async fn deactivate_alice(server: &Server) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn the_twins_of_api_me_answer_as_it_does() {
-    let server = Server::start_configured(|options| options.load_test_routes = true).await;
-    let (_, access) = server.login(ALICE).await;
-    let bearer = format!("Bearer {access}");
-    server
-        .get_with("/api/me/", &bearer)
-        .await
-        .assert(200, json!({"username": "alice"}));
-    server
-        .get_with("/load-test/jsonwebtoken/", &bearer)
-        .await
-        .assert(200, json!({"username": "alice"}));
+/// The example binary serving with `--load-test-routes`, and alice's pair.
+struct Twins {
+    _server: process::Running,
+    address: SocketAddr,
+    dir: PathBuf,
+    refresh: String,
+    access: String,
+}
+
+impl Twins {
+    fn start(extra: &[&str]) -> Twins {
+        let dir = process::temp_dir("twins");
+        process::create_user(&dir, ALICE.0, ALICE.1, None);
+        let inactive = process::run(
+            &dir,
+            &["createuser", BOB.0, "--password", BOB.1, "--inactive"],
+            "",
+        );
+        assert!(inactive.status.success(), "{inactive:?}");
+        let address = process::free_address();
+        let mut args = vec!["--load-test-routes"];
+        args.extend(extra);
+        let server = process::serve(&dir, address, &args);
+        let pair = process::post(
+            address,
+            "/api/token/",
+            &json!({"username": ALICE.0, "password": ALICE.1}),
+        );
+        assert_eq!(pair.status, 200, "{pair:?}");
+        Twins {
+            _server: server,
+            address,
+            dir,
+            refresh: pair.body["refresh"].as_str().unwrap().to_owned(),
+            access: pair.body["access"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// One request with an Authorization header (none when empty).
+    fn request(&self, method: &str, path: &str, authorization: &str) -> process::Answer {
+        let mut stream = TcpStream::connect(self.address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let authorization = match authorization {
+            "" => String::new(),
+            value => format!("Authorization: {value}\r\n"),
+        };
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{authorization}Content-Length: 0\r\n\
+             Connection: close\r\n\r\n",
+            self.address
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        let mut lines = head.lines();
+        let status = lines.next().unwrap()[9..12].parse().unwrap();
+        let headers = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        process::Answer {
+            status,
+            headers,
+            body: serde_json::from_str(body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+impl Drop for Twins {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn the_twins_of_api_me_answer_as_it_does() {
+    let twins = Twins::start(&[]);
+    let bearer = format!("Bearer {}", twins.access);
+    let alice = json!({"username": "alice"});
+    for path in ["/api/me/", "/load-test/jsonwebtoken/"] {
+        let answer = twins.request("GET", path, &bearer);
+        assert_eq!((answer.status, &answer.body), (200, &alice), "{path}");
+    }
     // The same handler with a fixed subject, whatever is sent.
     for authorization in [bearer.as_str(), "", "Bearer nonsense"] {
-        server
-            .get_with("/load-test/unprotected/", authorization)
-            .await
-            .assert(200, json!({"username": "load-test"}));
+        let answer = twins.request("GET", "/load-test/unprotected/", authorization);
+        assert_eq!(
+            (answer.status, answer.body),
+            (200, json!({"username": "load-test"})),
+            "{authorization:?}"
+        );
     }
     // The same view: the allowed methods listed, other methods refused.
     for path in [
@@ -58,61 +139,64 @@ async fn the_twins_of_api_me_answer_as_it_does() {
         "/load-test/unprotected/",
         "/load-test/jsonwebtoken/",
     ] {
-        let answer = server.get_with(path, &bearer).await;
-        assert_eq!(answer.headers["allow"], "GET, OPTIONS", "{path}");
-        server
-            .request(
-                http::Method::DELETE,
-                path,
-                &[("authorization", &bearer)],
-                "",
-            )
-            .await
-            .assert(405, json!({"detail": "Method \"DELETE\" not allowed."}));
+        let answer = twins.request("GET", path, &bearer);
+        assert_eq!(answer.header("allow"), Some("GET, OPTIONS"), "{path}");
+        let answer = twins.request("DELETE", path, &bearer);
+        assert_eq!(
+            (answer.status, answer.body),
+            (405, json!({"detail": "Method \"DELETE\" not allowed."})),
+            "{path}"
+        );
     }
 }
 
-#[tokio::test]
-async fn the_jsonwebtoken_twin_refuses_what_api_me_refuses() {
-    let server = Server::start_configured(|options| options.load_test_routes = true).await;
-    let (refresh, _) = server.login(ALICE).await;
+#[test]
+fn the_jsonwebtoken_twin_refuses_what_api_me_refuses() {
+    let twins = Twins::start(&[]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let forged = |user_id: &str, secret: &str| {
         format!(
             "Bearer {}",
-            forge(HS256, &claims("access", json!(user_id), START), secret)
+            forge(HS256, &claims("access", json!(user_id), now), secret)
         )
     };
     let refused = [
         String::new(),
-        format!("Bearer {refresh}"),
+        format!("Bearer {}", twins.refresh),
         forged("1", "another secret"),
-        forged("2", SECRET),
-        forged("99", SECRET),
+        forged("2", process::SECRET),
+        forged("99", process::SECRET),
     ];
     for authorization in refused {
-        let me = server.get_with("/api/me/", &authorization).await;
-        let twin = server
-            .get_with("/load-test/jsonwebtoken/", &authorization)
-            .await;
+        let me = twins.request("GET", "/api/me/", &authorization);
+        let twin = twins.request("GET", "/load-test/jsonwebtoken/", &authorization);
         assert_eq!(me.status, 401, "/api/me/ with {authorization:?}");
         assert_eq!(
             twin.status, 401,
-            "the twin with {authorization:?}: {}",
-            twin.text
+            "the twin with {authorization:?}: {twin:?}"
         );
         assert_eq!(twin.body, me.body, "the same refusal for {authorization:?}");
     }
 }
 
-#[tokio::test]
-async fn the_twins_are_not_served_unless_asked_for() {
-    let server = Server::start().await;
+#[test]
+fn the_twins_are_not_served_unless_asked_for() {
+    let dir = process::temp_dir("twins");
+    let address = process::free_address();
+    let _server = process::serve(&dir, address, &[]);
     for path in ["/load-test/unprotected/", "/load-test/jsonwebtoken/"] {
-        server
-            .get_with(path, "")
-            .await
-            .assert(404, json!({"detail": "Not found."}));
+        let answer = process::get(address, path);
+        assert_eq!(
+            (answer.status, answer.body),
+            (404, json!({"detail": "Not found."})),
+            "{path}"
+        );
     }
+    drop(_server);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
-//! A running example server on 127.0.0.1 and a real HTTP client for it.
+//! The guide's backend (`app`, the example server's routes on the public
+//! API) served in process on 127.0.0.1, and a real HTTP client for it.
 #![allow(dead_code)]
 
-#[path = "../../examples/server/app.rs"]
 pub mod app;
 
 use std::path::PathBuf;
@@ -169,16 +169,12 @@ impl Server {
             refresh_lifetime: None,
             clock: Arc::new(clock.clone()),
             hasher: test_hasher(),
-            token_store: None,
             reuse_grace: Duration::ZERO,
             reuse_policy: tower_simplejwt::config::ReusePolicy::RevokeFamily,
             auto_refresh: false,
             cookies: false,
             keys: app::KeyOptions::default(),
-            trust_issuers: Vec::new(),
-            trust_audience: None,
             user_cache: None,
-            load_test_routes: false,
         };
         change(&mut options);
         let built = app::build(options).await.expect("app builds");
