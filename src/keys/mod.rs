@@ -19,6 +19,7 @@
 //! assert!(Key::from_secret(Algorithm::HS256, "").is_err());
 //! ```
 
+mod hmac_state;
 mod key;
 mod set;
 mod signer;

@@ -16,8 +16,8 @@ use crate::config::ConfigError;
 ///
 /// Rotation without downtime: add the new key as verify-only, then make it
 /// the signing key (the old one stays verify-only), then drop the old one
-/// after the longest token lifetime. [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set)
-/// swaps the whole set atomically; readers never wait.
+/// after the longest token lifetime. The token codec's `set_key_set` (in the
+/// `token` module) swaps the whole set atomically; readers never wait.
 ///
 /// # Examples
 ///
@@ -40,7 +40,7 @@ pub struct KeySet {
     /// The base64url header of tokens signed with the signing key.
     header: String,
     /// Which key set of its codec this is: set by
-    /// [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set),
+    /// the token codec's `set_key_set`,
     /// so that a verification under a retired set cannot fill the
     /// verified-token cache.
     generation: u64,

@@ -45,7 +45,7 @@
 //! use std::time::Duration;
 //! use tower_simplejwt::clock::ManualClock;
 //! use tower_simplejwt::config::JwtConfig;
-//! use tower_simplejwt::error::TokenError;
+//! use tower_simplejwt::token::TokenError;
 //! use tower_simplejwt::token::{Expected, TokenCodec, TokenKind};
 //!
 //! let clock = ManualClock::new(1_700_000_000);
@@ -62,12 +62,19 @@
 mod cache;
 mod claims;
 mod codec;
+mod error;
 mod header;
 mod jti;
 mod kind;
+mod mint;
+mod payload;
+mod verify;
 
 pub use claims::{Claims, UserIdClaim};
-pub use codec::{MintedToken, SignError, TokenCodec, TokenPair, VerifiedToken};
+pub use codec::TokenCodec;
+pub use mint::{MintedToken, SignError, TokenPair};
+pub use verify::VerifiedToken;
+pub use error::TokenError;
 pub use kind::{Expected, TokenKind};
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::*;
 use crate::clock::ManualClock;
 use crate::config::JwtConfig;
-use crate::error::TokenError;
+use super::TokenError;
 use crate::keys::{Key, KeySet};
 
 const SECRET: &str = "security-test-secret-of-at-least-32-bytes";
