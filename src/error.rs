@@ -127,6 +127,29 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::credentials::UserStoreError> for ApiError {
+    fn from(error: crate::credentials::UserStoreError) -> Self {
+        use crate::credentials::UserStoreError;
+        let cause = std::error::Error::source(&error)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match error {
+            UserStoreError::Overloaded(_) => {
+                tracing::warn!(%error, %cause, "login refused");
+                ApiError::ServiceUnavailable
+            }
+            UserStoreError::Unavailable(_) => {
+                tracing::error!(%error, %cause, "user store failed");
+                ApiError::ServiceUnavailable
+            }
+            _ => {
+                tracing::error!(%error, %cause, "server error in the user store or password check");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
 impl From<crate::token::SignError> for ApiError {
     fn from(error: crate::token::SignError) -> Self {
         tracing::error!(%error, "token signing failed");

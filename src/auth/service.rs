@@ -422,7 +422,7 @@ async fn look_up(jwt: &Jwt, user_id: &str) -> Result<Subject, ApiError> {
 /// configured otherwise) is active.
 fn active_subject(
     jwt: &Jwt,
-    found: Result<Option<Subject>, crate::store::StoreError>,
+    found: Result<Option<Subject>, crate::credentials::UserStoreError>,
 ) -> Result<Subject, ApiError> {
     match found? {
         Some(subject) if subject.is_active || !jwt.config().check_user_is_active => Ok(subject),

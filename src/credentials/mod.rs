@@ -28,6 +28,8 @@
 
 mod authenticator;
 mod block_pool;
+mod django_hash;
+mod error;
 mod hash_shape;
 mod login_limit;
 mod password;
@@ -35,14 +37,17 @@ mod password;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_reader;
+mod subject;
 mod subject_cache;
 mod users;
 
-pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
-pub use authenticator::{RemoteClaims, RemoteSubject};
+pub use authenticator::{Authenticator, PasswordAuthenticator};
+pub use django_hash::DjangoHash;
+pub use error::UserStoreError;
 pub use login_limit::LoginLimit;
-pub use password::{DjangoHash, HashError, PasswordHasher};
+pub use password::{HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;
+pub use subject::{RemoteClaims, RemoteSubject, Subject};
 pub use subject_cache::SubjectCache;
 pub use users::{CreateUserError, MemoryUserStore, User, UserStore};

@@ -3,7 +3,8 @@ use std::sync::Mutex;
 
 use super::Subject;
 use crate::lock::lock;
-use crate::store::{BoxFuture, StoreError};
+use super::UserStoreError;
+use crate::future::BoxFuture;
 
 /// A user account as a [`UserStore`] keeps it.
 ///
@@ -38,7 +39,7 @@ impl fmt::Debug for User {
 }
 
 /// Creating a user failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CreateUserError {
     /// The username is taken.
@@ -49,7 +50,7 @@ pub enum CreateUserError {
     BlankUsername,
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] UserStoreError),
 }
 
 /// Pluggable storage of user accounts.
@@ -71,10 +72,10 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The user with this id (the user id claim of a token).
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The subject with this id: the user without its password hash. The
     /// authentication layer calls it on every request; stores that can build
@@ -82,13 +83,13 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     fn find_subject<'a>(
         &'a self,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(async move { Ok(self.find_by_id(id).await?.map(Subject::from)) })
     }
 
     /// [`find_subject`](Self::find_subject)'s answer when it needs no
     /// waiting (stores in memory); `None` otherwise.
-    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         let _ = id;
         None
     }
@@ -123,7 +124,7 @@ impl UserStore for MemoryUserStore {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         let user = self
             .users()
             .iter()
@@ -132,7 +133,7 @@ impl UserStore for MemoryUserStore {
         Box::pin(async move { Ok(user) })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         let user = self.users().iter().find(|user| user.id == id).cloned();
         Box::pin(async move { Ok(user) })
     }
@@ -140,12 +141,12 @@ impl UserStore for MemoryUserStore {
     fn find_subject<'a>(
         &'a self,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         let subject = self.find_subject_now(id);
         Box::pin(async move { subject.unwrap_or(Ok(None)) })
     }
 
-    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         let subject = self
             .users()
             .iter()
