@@ -12,13 +12,13 @@ use tower::util::BoxCloneService;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_simplejwt::body::ResponseBody;
 use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::credentials::UserStoreError;
 use tower_simplejwt::credentials::{
     CreateUserError, LoginLimit, MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject,
     User, UserStore,
 };
-use tower_simplejwt::issue::IssueLayer;
-use tower_simplejwt::credentials::UserStoreError;
 use tower_simplejwt::future::BoxFuture;
+use tower_simplejwt::issue::IssueLayer;
 use tower_simplejwt::Jwt;
 
 const SECRET: &str = "login-limit-test-secret-of-32-bytes";
@@ -51,7 +51,10 @@ impl UserStore for GatedUsers {
         })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         self.users.find_by_id(id)
     }
 

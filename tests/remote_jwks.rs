@@ -24,14 +24,14 @@ use tower::{Layer, ServiceExt};
 use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
+use tower_simplejwt::credentials::UserStoreError;
 use tower_simplejwt::credentials::{
     Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteSubject, Subject,
     UserStore,
 };
+use tower_simplejwt::future::BoxFuture;
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
-use tower_simplejwt::credentials::UserStoreError;
-use tower_simplejwt::future::BoxFuture;
 use tower_simplejwt::token::{Claims, TokenCodec};
 use tower_simplejwt::{Algorithm, Jwt, JwtLayer};
 
@@ -154,7 +154,10 @@ impl Authenticator for CountingAuthenticator {
         self.inner.authenticate(username, password)
     }
 
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
+    fn subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.subject(id)
     }

@@ -42,10 +42,8 @@ struct SwitchedUsers {
 impl SwitchedUsers {
     fn check(&self) -> Result<(), UserStoreError> {
         if self.down.load(Ordering::SeqCst) {
-            let refused = std::io::Error::new(
-                std::io::ErrorKind::ConnectionRefused,
-                "connection refused",
-            );
+            let refused =
+                std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
             return Err(UserStoreError::unavailable(refused));
         }
         Ok(())

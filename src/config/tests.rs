@@ -34,8 +34,7 @@ fn serde_round_trip_and_unknown_fields() {
 
 #[test]
 fn transport_settings_are_checked() {
-    let auto =
-        JwtConfig::simplejwt_guide("k").with_auto_refresh(AutoRefreshSettings::enabled());
+    let auto = JwtConfig::simplejwt_guide("k").with_auto_refresh(AutoRefreshSettings::enabled());
     assert!(matches!(
         auto.check(),
         Err(ConfigError::Invalid("reuse_grace", _))
@@ -104,7 +103,10 @@ fn header_names_are_checked_as_rfc_9110_tokens() {
     for bad in ["", "X Token", "X-Token:", "Tökén", "X-Token\n"] {
         config.auth_header_name = bad.into();
         assert!(
-            matches!(config.check(), Err(ConfigError::Invalid("auth_header_name", _))),
+            matches!(
+                config.check(),
+                Err(ConfigError::Invalid("auth_header_name", _))
+            ),
             "{bad:?}"
         );
     }

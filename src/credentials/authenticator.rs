@@ -1,8 +1,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{LoginLimit, PasswordHasher, Subject, UserStore};
-use super::UserStoreError;
+use super::{LoginLimit, PasswordHasher, Subject, UserStore, UserStoreError};
 use crate::future::BoxFuture;
 
 /// Checks credentials and looks subjects up: the obtain endpoint and the
@@ -10,6 +9,11 @@ use crate::future::BoxFuture;
 ///
 /// Implement it to log users in against your own user table, LDAP, or
 /// anything else; [`PasswordAuthenticator`] covers a [`UserStore`].
+/// Wrong credentials and unknown ids are `Ok(None)`; an `Err` is a failure,
+/// and its [`UserStoreError`] variant says whose: a database that cannot
+/// answer ([`UserStoreError::unavailable`]) is a `503` the client retries, a
+/// fault of the server ([`UserStoreError::corrupt`],
+/// [`UserStoreError::password_hash`]) a `500`.
 ///
 /// # Examples
 ///
@@ -43,7 +47,8 @@ pub trait Authenticator: Send + Sync + fmt::Debug + 'static {
     ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>>;
 
     /// The subject with this id, or `None` when there is none.
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>>;
+    fn subject<'a>(&'a self, id: &'a str)
+        -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>>;
 
     /// The answer of [`subject`](Self::subject) when it is at hand without
     /// waiting (users in memory), else `None` and the layer awaits
@@ -190,7 +195,10 @@ impl<U: UserStore> Authenticator for PasswordAuthenticator<U> {
         })
     }
 
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
+    fn subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         self.users.find_subject(id)
     }
 

@@ -9,6 +9,10 @@
 //! users migrated from a Django database log in unchanged.
 //! [`SubjectCache`] wraps any authenticator to answer repeated subject
 //! lookups from memory for a few seconds, when the user store is a database.
+//! Failures are [`UserStoreError`]s, which tell a user database that cannot
+//! answer from a fault of the server. The module knows nothing of the token
+//! store: a SQLite user store may share its pool with the SQLite token store,
+//! each built from the same `SqlitePool`.
 //!
 //! # Examples
 //!

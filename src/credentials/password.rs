@@ -7,8 +7,8 @@ use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
 use subtle::ConstantTimeEq;
 
 use super::block_pool::BlockPool;
-use super::DjangoHash;
 use super::hash_shape::{argon2_into, pbkdf2_sha256, HashShape, ShapeCosts};
+use super::DjangoHash;
 
 /// Hashes new passwords with argon2id and verifies argon2 PHC strings and
 /// Django's `pbkdf2_sha256$<iterations>$<salt>$<hash>` strings, so users

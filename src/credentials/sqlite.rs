@@ -4,8 +4,8 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 
 use super::sqlite_reader::SubjectReader;
-use super::{CreateUserError, Subject, User, UserStore};
 use super::UserStoreError;
+use super::{CreateUserError, Subject, User, UserStore};
 use crate::future::BoxFuture;
 
 const SCHEMA: &str = "
@@ -48,20 +48,24 @@ pub struct SqliteUserStore {
 impl SqliteUserStore {
     /// Uses `pool` and creates the table if missing.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, UserStoreError> {
-        sqlx::raw_sql(SCHEMA)
-            .execute(&pool)
-            .await
-            .map_err(failed)?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(failed)?;
         let reader = SubjectReader::for_pool(&pool).await?.map(Arc::new);
         Ok(SqliteUserStore { pool, reader })
     }
 
     fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, UserStoreError> {
         Ok(User {
-            id: row.try_get::<i64, _>("id").map_err(UserStoreError::corrupt)?.to_string(),
+            id: row
+                .try_get::<i64, _>("id")
+                .map_err(UserStoreError::corrupt)?
+                .to_string(),
             username: row.try_get("username").map_err(UserStoreError::corrupt)?,
-            password_hash: row.try_get("password_hash").map_err(UserStoreError::corrupt)?,
-            is_active: row.try_get::<bool, _>("is_active").map_err(UserStoreError::corrupt)?,
+            password_hash: row
+                .try_get("password_hash")
+                .map_err(UserStoreError::corrupt)?,
+            is_active: row
+                .try_get::<bool, _>("is_active")
+                .map_err(UserStoreError::corrupt)?,
         })
     }
 }
@@ -82,7 +86,10 @@ impl UserStore for SqliteUserStore {
         })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         Box::pin(async move {
             let Some(number) = row_id(id) else {
                 return Ok(None);

@@ -2,9 +2,9 @@ use std::fmt;
 use std::sync::Mutex;
 
 use super::Subject;
-use crate::lock::lock;
 use super::UserStoreError;
 use crate::future::BoxFuture;
+use crate::lock::lock;
 
 /// A user account as a [`UserStore`] keeps it.
 ///
@@ -75,7 +75,8 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The user with this id (the user id claim of a token).
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
+    fn find_by_id<'a>(&'a self, id: &'a str)
+        -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The subject with this id: the user without its password hash. The
     /// authentication layer calls it on every request; stores that can build
@@ -133,7 +134,10 @@ impl UserStore for MemoryUserStore {
         Box::pin(async move { Ok(user) })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         let user = self.users().iter().find(|user| user.id == id).cloned();
         Box::pin(async move { Ok(user) })
     }

@@ -8,12 +8,12 @@ use jsonwebtoken::Algorithm;
 
 use super::cache::VerifiedCache;
 use super::payload::ClaimNames;
+#[cfg(feature = "remote-jwks")]
+use super::{Claims, Expected, TokenError};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ConfigError, JwtConfig};
 use crate::keys::{family_of, Key, KeyFamily, KeySet};
 use crate::lock::lock;
-#[cfg(feature = "remote-jwks")]
-use super::{Claims, Expected, TokenError};
 
 /// Mints and verifies tokens with keys parsed once.
 ///

@@ -5,8 +5,8 @@ use base64::Engine;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::payload::ClaimNames;
 use super::jti::new_jti;
+use super::payload::ClaimNames;
 use super::{Claims, TokenCodec, TokenKind, UserIdClaim};
 
 /// A freshly minted token and its claims.

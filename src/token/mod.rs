@@ -72,10 +72,10 @@ mod verify;
 
 pub use claims::{Claims, UserIdClaim};
 pub use codec::TokenCodec;
-pub use mint::{MintedToken, SignError, TokenPair};
-pub use verify::VerifiedToken;
 pub use error::TokenError;
 pub use kind::{Expected, TokenKind};
+pub use mint::{MintedToken, SignError, TokenPair};
+pub use verify::VerifiedToken;
 
 #[cfg(test)]
 mod security_tests;

@@ -4,8 +4,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::payload::{NumericDate, RawClaims, StringClaim};
 use super::header::parse_header;
+use super::payload::{NumericDate, RawClaims, StringClaim};
 use super::{Claims, Expected, TokenCodec, TokenError, TokenKind, UserIdClaim};
 use crate::keys::KeySet;
 

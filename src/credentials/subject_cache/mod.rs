@@ -4,11 +4,11 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::UserStoreError;
 use super::{Authenticator, Subject};
 use crate::clock::{SharedClock, SystemClock};
-use crate::lock::lock;
-use super::UserStoreError;
 use crate::future::BoxFuture;
+use crate::lock::lock;
 
 /// How many locks the remembered subjects are spread over.
 const SHARDS: usize = 16;
@@ -214,7 +214,10 @@ impl<A: Authenticator> Authenticator for SubjectCache<A> {
         })
     }
 
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
+    fn subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(async move {
             if let Some(subject) = self.remembered.get(id) {
                 return Ok(Some(subject));
