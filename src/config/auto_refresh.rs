@@ -56,6 +56,16 @@ impl Default for AutoRefreshSettings {
 
 impl AutoRefreshSettings {
     /// Automatic refresh on, with the default header names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::AutoRefreshSettings;
+    ///
+    /// let settings = AutoRefreshSettings::enabled();
+    /// assert!(settings.enabled);
+    /// assert_eq!(settings.access_header, "X-Access-Token");
+    /// ```
     pub fn enabled() -> Self {
         AutoRefreshSettings {
             enabled: true,
@@ -66,6 +76,18 @@ impl AutoRefreshSettings {
 
 impl JwtConfig {
     /// Sets automatic refresh.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig, ReusePolicy};
+    ///
+    /// let config = JwtConfig::simplejwt_guide("secret")
+    ///     .with_auto_refresh(AutoRefreshSettings::enabled())
+    ///     .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
+    /// assert!(config.auto_refresh.enabled);
+    /// ```
     pub fn with_auto_refresh(mut self, auto_refresh: AutoRefreshSettings) -> Self {
         self.auto_refresh = auto_refresh;
         self

@@ -5,6 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::JwtConfig;
 
 /// The `SameSite` attribute of the token cookies.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::{CookieSettings, SameSite};
+///
+/// assert_eq!(CookieSettings::default().same_site, SameSite::Strict);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SameSite {
     /// Sent on same-site requests only (default).
@@ -18,6 +26,14 @@ pub enum SameSite {
 
 impl SameSite {
     /// The attribute value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::SameSite;
+    ///
+    /// assert_eq!(SameSite::Lax.as_str(), "Lax");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             SameSite::Strict => "Strict",
@@ -88,6 +104,16 @@ impl Default for CookieSettings {
 
 impl CookieSettings {
     /// Cookies on, with the default names and attributes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::CookieSettings;
+    ///
+    /// let cookies = CookieSettings::enabled();
+    /// assert!(cookies.enabled && cookies.secure);
+    /// assert_eq!(cookies.access_name, "access_token");
+    /// ```
     pub fn enabled() -> Self {
         CookieSettings {
             enabled: true,
@@ -98,6 +124,15 @@ impl CookieSettings {
 
 impl JwtConfig {
     /// Sets the cookie transport.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::{CookieSettings, JwtConfig};
+    ///
+    /// let config = JwtConfig::new("secret").with_cookies(CookieSettings::enabled());
+    /// assert!(config.cookies.enabled);
+    /// ```
     pub fn with_cookies(mut self, cookies: CookieSettings) -> Self {
         self.cookies = cookies;
         self
@@ -105,6 +140,15 @@ impl JwtConfig {
 
     /// The refresh cookie's path: as configured, else `/` with automatic
     /// refresh, else the refresh endpoint's path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::{CookieSettings, JwtConfig};
+    ///
+    /// let config = JwtConfig::new("secret").with_cookies(CookieSettings::enabled());
+    /// assert_eq!(config.refresh_cookie_path(), "/api/token/refresh/");
+    /// ```
     pub fn refresh_cookie_path(&self) -> &str {
         match &self.cookies.refresh_path {
             Some(path) => path,

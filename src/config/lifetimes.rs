@@ -27,18 +27,48 @@ pub enum ReusePolicy {
 
 impl JwtConfig {
     /// Sets `access_token_lifetime`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("secret").with_access_token_lifetime(Duration::from_secs(900));
+    /// assert_eq!(config.access_token_lifetime.as_secs(), 900);
+    /// ```
     pub fn with_access_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.access_token_lifetime = lifetime;
         self
     }
 
     /// Sets `refresh_token_lifetime`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("secret").with_refresh_token_lifetime(Duration::from_secs(30 * 86_400));
+    /// assert_eq!(config.refresh_token_lifetime.as_secs(), 2_592_000);
+    /// ```
     pub fn with_refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.refresh_token_lifetime = lifetime;
         self
     }
 
     /// Sets `rotate_refresh_tokens` and `blacklist_after_rotation`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// // The reference's behaviour: a rotated refresh token keeps working.
+    /// let config = JwtConfig::simplejwt_guide("secret").with_rotation(true, false);
+    /// assert!(config.rotate_refresh_tokens && !config.blacklist_after_rotation);
+    /// ```
     pub fn with_rotation(mut self, rotate: bool, blacklist_after_rotation: bool) -> Self {
         self.rotate_refresh_tokens = rotate;
         self.blacklist_after_rotation = blacklist_after_rotation;
@@ -46,12 +76,34 @@ impl JwtConfig {
     }
 
     /// Sets the leeway on `exp`, `nbf` and `iat`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("secret").with_leeway(Duration::from_secs(30));
+    /// assert_eq!(config.leeway.as_secs(), 30);
+    /// ```
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
     }
 
     /// Sets the reuse grace window and what a replay after it revokes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::config::{JwtConfig, ReusePolicy};
+    ///
+    /// let config = JwtConfig::simplejwt_guide("secret")
+    ///     .with_reuse(Duration::from_secs(10), ReusePolicy::BlacklistOnly);
+    /// assert_eq!(config.reuse_grace.as_secs(), 10);
+    /// assert_eq!(config.reuse_policy, ReusePolicy::BlacklistOnly);
+    /// ```
     pub fn with_reuse(mut self, grace: Duration, policy: ReusePolicy) -> Self {
         self.reuse_grace = grace;
         self.reuse_policy = policy;

@@ -48,6 +48,20 @@ impl Default for EndpointPaths {
 
 impl JwtConfig {
     /// Sets the endpoint paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::{EndpointPaths, JwtConfig};
+    ///
+    /// let paths = EndpointPaths {
+    ///     obtain: "/auth/login/".into(),
+    ///     ..EndpointPaths::default()
+    /// };
+    /// let config = JwtConfig::new("secret").with_paths(paths);
+    /// assert_eq!(config.paths.obtain, "/auth/login/");
+    /// assert_eq!(config.paths.refresh, "/api/token/refresh/");
+    /// ```
     pub fn with_paths(mut self, paths: EndpointPaths) -> Self {
         self.paths = paths;
         self

@@ -42,6 +42,16 @@ impl Default for JwtConfig {
 
 impl JwtConfig {
     /// simplejwt's defaults, signing with `signing_key` (an HS256 secret).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("a long random secret, 32 bytes or more");
+    /// assert_eq!(config.signing_key.expose(), "a long random secret, 32 bytes or more");
+    /// assert!(!config.rotate_refresh_tokens);
+    /// ```
     pub fn new(signing_key: impl Into<Secret>) -> Self {
         JwtConfig {
             signing_key: signing_key.into(),

@@ -24,6 +24,14 @@ pub struct Secret(String);
 
 impl Secret {
     /// The secret's text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::Secret;
+    ///
+    /// assert_eq!(Secret::from("s3cret").expose(), "s3cret");
+    /// ```
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -72,6 +80,17 @@ impl JwtConfig {
     }
 
     /// Sets the HMAC algorithm (HS256, HS384 or HS512) and its secret.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let config = JwtConfig::default().with_hmac(Algorithm::HS512, "a secret of 64 bytes or more for HS512");
+    /// assert_eq!(config.algorithm, Algorithm::HS512);
+    /// assert_eq!(config.verifying_key, None);
+    /// ```
     pub fn with_hmac(mut self, algorithm: Algorithm, secret: impl Into<Secret>) -> Self {
         self.algorithm = algorithm;
         self.signing_key = secret.into();
@@ -80,12 +99,30 @@ impl JwtConfig {
     }
 
     /// Sets the audience minted into and required of tokens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("secret").with_audience("api");
+    /// assert_eq!(config.audience.as_deref(), Some("api"));
+    /// ```
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
     }
 
     /// Sets the issuer minted into and required of tokens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::new("secret").with_issuer("https://auth.example");
+    /// assert_eq!(config.issuer.as_deref(), Some("https://auth.example"));
+    /// ```
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self

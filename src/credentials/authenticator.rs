@@ -112,6 +112,15 @@ impl<U> Clone for PasswordAuthenticator<U> {
 impl<U: UserStore> PasswordAuthenticator<U> {
     /// Authenticates against `users`, checking passwords with `hasher`
     /// within the default [`LoginLimit`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// assert_eq!(authenticator.login_limit().max_in_flight(), 256);
+    /// ```
     pub fn new(users: U, hasher: PasswordHasher) -> Self {
         PasswordAuthenticator {
             users: Arc::new(users),
@@ -138,16 +147,47 @@ impl<U: UserStore> PasswordAuthenticator<U> {
     }
 
     /// The limit password checks run within.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// assert_eq!(authenticator.login_limit().budget_kib(), 256 * 1024);
+    /// ```
     pub fn login_limit(&self) -> &LoginLimit {
         &self.limit
     }
 
     /// The user store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// authenticator.users().create("alice", "hash", true).await.unwrap();
+    /// assert!(authenticator.users().find_by_id("1").await.unwrap().is_some());
+    /// # });
+    /// ```
     pub fn users(&self) -> &U {
         &self.users
     }
 
     /// The password hasher.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let hash = authenticator.hasher().hash("wonderland-42").unwrap();
+    /// assert!(hash.starts_with("$argon2id$"));
+    /// ```
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
     }

@@ -35,6 +35,15 @@ pub struct DjangoHash<'a> {
 impl<'a> DjangoHash<'a> {
     /// Parses a stored hash; anything malformed, or with an iteration count
     /// of 0 or above 10 000 000, is `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::DjangoHash;
+    ///
+    /// assert!(DjangoHash::parse("pbkdf2_sha256$1000$salt$not base64").is_none());
+    /// assert!(DjangoHash::parse("argon2$...").is_none());
+    /// ```
     pub fn parse(stored: &'a str) -> Option<Self> {
         let mut parts = stored.strip_prefix("pbkdf2_sha256$")?.split('$');
         let (Some(iterations), Some(salt), Some(hash), None) =
@@ -55,6 +64,16 @@ impl<'a> DjangoHash<'a> {
     }
 
     /// Whether `password` derives this hash (compared in constant time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::DjangoHash;
+    ///
+    /// let stored = DjangoHash::parse("pbkdf2_sha256$1000$dAZCAAFxUbgXRADhq3uAjd$LCFIUXG8QoT56y0/us0T20a7loNb12YdbODSAJASeBE=").unwrap();
+    /// assert!(stored.matches("builder-42"));
+    /// assert!(!stored.matches("builder-43"));
+    /// ```
     pub fn matches(&self, password: &str) -> bool {
         pbkdf2_sha256(password.as_bytes(), self.salt.as_bytes(), self.iterations)
             .ct_eq(&self.hash)

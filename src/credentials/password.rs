@@ -54,6 +54,16 @@ impl Default for PasswordHasher {
 }
 
 /// Hashing a new password failed (parameters the argon2 crate refuses).
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::PasswordHasher;
+///
+/// // argon2 refuses a memory cost below 8 KiB per lane.
+/// let error = PasswordHasher::argon2id(1, 1, 1).unwrap_err();
+/// assert!(error.to_string().starts_with("password hashing failed"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
@@ -87,6 +97,17 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` into an argon2id PHC string with a random salt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    /// let hash = hasher.hash("wonderland-42").unwrap();
+    /// assert!(hash.starts_with("$argon2id$"));
+    /// assert_ne!(hash, hasher.hash("wonderland-42").unwrap(), "a random salt each time");
+    /// ```
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut OsRng);
         self.argon2()
@@ -104,6 +125,18 @@ impl PasswordHasher {
     /// cheaper than the slowest kind verified so far is followed by pbkdf2
     /// iterations worth the difference, so every wrong password, and every
     /// unknown username, costs the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    /// let hash = hasher.hash("wonderland-42").unwrap();
+    /// assert!(hasher.verify("wonderland-42", &hash));
+    /// assert!(!hasher.verify("wonderland-43", &hash));
+    /// assert!(!hasher.verify("anything", "!unusable"));
+    /// ```
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         self.verify_with(password, stored, &BlockPool::new(0))
     }

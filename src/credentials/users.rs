@@ -39,6 +39,20 @@ impl fmt::Debug for User {
 }
 
 /// Creating a user failed.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{CreateUserError, MemoryUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// users.create("alice", "hash", true).await.unwrap();
+/// let taken = users.create("alice", "hash", true).await.unwrap_err();
+/// assert!(matches!(taken, CreateUserError::UsernameTaken(_)));
+/// assert!(matches!(users.create(" ", "hash", true).await, Err(CreateUserError::BlankUsername)));
+/// # });
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CreateUserError {
@@ -105,6 +119,19 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
 }
 
 /// Users in process memory, for tests and demos.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{MemoryUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// let bob = users.create("bob", "hash", false).await.unwrap();
+/// assert!(!users.find_by_username("bob").await.unwrap().unwrap().is_active);
+/// assert_eq!(bob.id, "1");
+/// # });
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryUserStore {
     users: Mutex<Vec<User>>,
@@ -112,6 +139,16 @@ pub struct MemoryUserStore {
 
 impl MemoryUserStore {
     /// An empty store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// assert!(MemoryUserStore::new().find_by_id("1").await.unwrap().is_none());
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

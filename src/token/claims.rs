@@ -28,6 +28,15 @@ pub enum UserIdClaim {
 
 impl UserIdClaim {
     /// The id, when the claim holds a usable one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::token::UserIdClaim;
+    ///
+    /// assert_eq!(UserIdClaim::Id("7".into()).as_id(), Some("7"));
+    /// assert_eq!(UserIdClaim::Unusable.as_id(), None);
+    /// ```
     pub fn as_id(&self) -> Option<&str> {
         match self {
             UserIdClaim::Id(id) => Some(id),
@@ -79,11 +88,33 @@ pub struct Claims<E = Map<String, Value>> {
 
 impl<E> Claims<E> {
     /// The token's kind, when its type claim names one of ours.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::{TokenCodec, TokenKind};
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
+    /// assert_eq!(pair.refresh.claims.kind(), Some(TokenKind::Refresh));
+    /// ```
     pub fn kind(&self) -> Option<TokenKind> {
         self.token_type.as_deref().and_then(TokenKind::from_claim)
     }
 
     /// The subject (user id) as a string, when the token carries a usable one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let pair = codec.mint_pair("42", &serde_json::Map::new()).unwrap();
+    /// assert_eq!(pair.access.claims.subject(), Some("42"));
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.user_id.as_id()
     }

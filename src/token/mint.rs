@@ -31,6 +31,18 @@ pub struct MintedToken {
 }
 
 /// A refresh token and the access token minted from it.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::token::TokenCodec;
+///
+/// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+/// let pair = codec.mint_pair("1", &serde_json::Map::new()).unwrap();
+/// assert_eq!(pair.access.claims.user_id, pair.refresh.claims.user_id);
+/// assert_ne!(pair.access.claims.jti, pair.refresh.claims.jti);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenPair {
     /// The refresh token.
@@ -40,12 +52,39 @@ pub struct TokenPair {
 }
 
 /// Signing failed: the key cannot sign (checked at construction, so this is not expected).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_simplejwt::clock::SystemClock;
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::keys::KeySet;
+/// use tower_simplejwt::token::TokenCodec;
+///
+/// let verifier = TokenCodec::with_key_set(&JwtConfig::default(), KeySet::verify_only([]).unwrap(), Arc::new(SystemClock)).unwrap();
+/// let error = verifier.mint_pair("1", &serde_json::Map::new()).unwrap_err();
+/// assert!(error.to_string().starts_with("token signing failed"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("token signing failed: {0}")]
 pub struct SignError(String);
 
 impl TokenCodec {
     /// A new refresh token for `user_id` with `extra` claims, and its access token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let mut extra = serde_json::Map::new();
+    /// extra.insert("role".into(), "admin".into());
+    /// let pair = codec.mint_pair("1", &extra).unwrap();
+    /// assert_eq!(pair.access.claims.extra["role"], "admin");
+    /// ```
     pub fn mint_pair(
         &self,
         user_id: &str,
@@ -60,6 +99,20 @@ impl TokenCodec {
     ///
     /// Extra claims named like a standard claim (`exp`, `jti`, the type or
     /// user id claim, and `aud`/`iss` when configured) are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::{TokenCodec, TokenKind};
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let mut extra = serde_json::Map::new();
+    /// extra.insert("exp".into(), 1.into());
+    /// let refresh = codec.mint_refresh("1", &extra).unwrap();
+    /// assert_eq!(refresh.claims.kind(), Some(TokenKind::Refresh));
+    /// assert!(refresh.claims.exp > 1, "an extra claim named `exp` is dropped");
+    /// ```
     pub fn mint_refresh(
         &self,
         user_id: &str,
@@ -78,11 +131,37 @@ impl TokenCodec {
     }
 
     /// An access token carrying every claim of `refresh` except its type, `exp`, `iat` and `jti`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::{TokenCodec, TokenKind};
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let refresh = codec.mint_refresh("1", &serde_json::Map::new()).unwrap();
+    /// let access = codec.mint_access_from(&refresh.claims).unwrap();
+    /// assert_eq!(access.claims.kind(), Some(TokenKind::Access));
+    /// assert_eq!(access.claims.subject(), Some("1"));
+    /// ```
     pub fn mint_access_from(&self, refresh: &Claims) -> Result<MintedToken, SignError> {
         self.mint(TokenKind::Access, refresh)
     }
 
     /// The successor of a rotated refresh token: the same claims, a new `jti`, `iat` and `exp`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    /// use tower_simplejwt::token::TokenCodec;
+    ///
+    /// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+    /// let refresh = codec.mint_refresh("1", &serde_json::Map::new()).unwrap();
+    /// let successor = codec.mint_successor(&refresh.claims).unwrap();
+    /// assert_eq!(successor.claims.subject(), Some("1"));
+    /// assert_ne!(successor.claims.jti, refresh.claims.jti);
+    /// ```
     pub fn mint_successor(&self, refresh: &Claims) -> Result<MintedToken, SignError> {
         self.mint(TokenKind::Refresh, refresh)
     }

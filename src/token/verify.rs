@@ -10,6 +10,18 @@ use super::{Claims, Expected, TokenCodec, TokenError, TokenKind, UserIdClaim};
 use crate::keys::KeySet;
 
 /// A token that passed every check but, possibly, expiry.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::config::JwtConfig;
+/// use tower_simplejwt::token::{Expected, TokenCodec};
+///
+/// let codec = TokenCodec::new(&JwtConfig::new("a long random secret, 32 bytes or more")).unwrap();
+/// let access = codec.mint_pair("1", &serde_json::Map::new()).unwrap().access.token;
+/// let verified = codec.verify_even_if_expired(&access, Expected::Any).unwrap();
+/// assert!(!verified.expired);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedToken {
     /// Its claims.

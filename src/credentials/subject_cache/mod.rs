@@ -92,6 +92,17 @@ struct Entry {
 impl<A: Authenticator> SubjectCache<A> {
     /// Remembers the subjects `inner` finds for `lifetime` (whole seconds),
     /// at most 10 000 of them, timed by the system clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// # let _ = cached;
+    /// ```
     pub fn new(inner: A, lifetime: Duration) -> Self {
         SubjectCache {
             inner,
@@ -105,6 +116,17 @@ impl<A: Authenticator> SubjectCache<A> {
 
     /// Remembers at most about `capacity` subjects (rounded up to a multiple
     /// of 16); 0 remembers none. Forgets what was remembered so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5)).with_capacity(1_000);
+    /// # let _ = cached;
+    /// ```
     pub fn with_capacity(self, capacity: usize) -> Self {
         self.rebuilt(|remembered| remembered.per_shard = capacity.div_ceil(SHARDS))
     }
@@ -112,6 +134,25 @@ impl<A: Authenticator> SubjectCache<A> {
     /// Reads the time from `clock` (tests pass a
     /// [`ManualClock`](crate::clock::ManualClock)). Forgets what was
     /// remembered so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_simplejwt::clock::ManualClock;
+    /// use tower_simplejwt::credentials::{Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap();
+    /// let clock = ManualClock::new(1_000);
+    /// let cached = SubjectCache::new(PasswordAuthenticator::new(users, PasswordHasher::default()), Duration::from_secs(5))
+    ///     .with_clock(Arc::new(clock.clone()));
+    /// cached.subject("1").await.unwrap();
+    /// assert!(cached.subject_now("1").is_some(), "remembered");
+    /// # });
+    /// ```
     pub fn with_clock(self, clock: SharedClock) -> Self {
         self.rebuilt(|remembered| remembered.clock = clock)
     }
@@ -130,17 +171,55 @@ impl<A: Authenticator> SubjectCache<A> {
     }
 
     /// The wrapped authenticator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// assert_eq!(cached.inner().login_limit().max_in_flight(), 256);
+    /// ```
     pub fn inner(&self) -> &A {
         &self.inner
     }
 
     /// Forgets the subject with this id: the next lookup asks the wrapped
     /// authenticator. Call it when a user is changed, deactivated or deleted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap();
+    /// let cached = SubjectCache::new(PasswordAuthenticator::new(users, PasswordHasher::default()), Duration::from_secs(60));
+    /// assert!(cached.subject("1").await.unwrap().unwrap().is_active);
+    /// // alice is deactivated in the store: forget what was read before.
+    /// cached.forget("1");
+    /// # });
+    /// ```
     pub fn forget(&self, id: &str) {
         self.remembered.shard(id).remove(id);
     }
 
     /// Forgets every subject.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// cached.forget_all();
+    /// ```
     pub fn forget_all(&self) {
         for shard in self.remembered.shards.iter() {
             lock(shard).clear();
