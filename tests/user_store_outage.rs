@@ -16,8 +16,8 @@ use tower_simplejwt::auth::AuthLayer;
 use tower_simplejwt::body::ResponseBody;
 use tower_simplejwt::config::JwtConfig;
 use tower_simplejwt::credentials::{
-    CreateUserError, MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject, User,
-    UserStore, UserStoreError,
+    Authenticator, CreateUserError, MemoryUserStore, PasswordAuthenticator, PasswordHasher,
+    Subject, User, UserStore, UserStoreError,
 };
 use tower_simplejwt::future::BoxFuture;
 use tower_simplejwt::issue::IssueLayer;
@@ -169,6 +169,67 @@ async fn a_login_with_the_user_database_down_gets_503_service_unavailable() {
     down.store(false, Ordering::SeqCst);
     assert_eq!(send(&app, login("alice", "wonderland-42")).await.0, 200);
     assert_eq!(send(&app, me(&access)).await.0, 200);
+}
+
+/// An authenticator that fails every call with the error it is given.
+#[derive(Debug)]
+struct Failing(UserStoreError);
+
+impl Authenticator for Failing {
+    fn authenticate<'a>(
+        &'a self,
+        _username: &'a str,
+        _password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
+        Box::pin(std::future::ready(Err(self.0.clone())))
+    }
+
+    fn subject<'a>(
+        &'a self,
+        _id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
+        Box::pin(std::future::ready(Err(self.0.clone())))
+    }
+}
+
+#[tokio::test]
+async fn each_failure_is_answered_as_whose_it_is() {
+    let cases = [
+        (UserStoreError::unavailable("connection refused"), 503),
+        (
+            UserStoreError::overloaded("every password check is busy"),
+            503,
+        ),
+        (UserStoreError::corrupt("is_active is not a boolean"), 500),
+        (
+            UserStoreError::password_hash("the hashing task panicked"),
+            500,
+        ),
+    ];
+    for (error, expected) in cases {
+        let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+            .authenticator(Failing(error.clone()))
+            .build()
+            .expect("jwt");
+        let access = jwt
+            .codec()
+            .mint_pair("1", &serde_json::Map::new())
+            .unwrap()
+            .access
+            .token;
+        let app = app(jwt);
+        for request in [login("alice", "wonderland-42"), me(&access)] {
+            let (status, body, headers) = send(&app, request).await;
+            assert_eq!(status, expected, "{error:?}: {body}");
+            assert!(headers.get("www-authenticate").is_none(), "{error:?}");
+            if expected == 503 {
+                assert_eq!(body, service_unavailable(), "{error:?}");
+                assert_eq!(headers["retry-after"], "1");
+            } else {
+                assert_eq!(body["detail"], "A server error occurred.", "{error:?}");
+            }
+        }
+    }
 }
 
 #[cfg(feature = "sqlite")]
