@@ -14,6 +14,12 @@ const SHORTEST: Duration = Duration::from_secs(1);
 
 /// How often a [`PurgeTask`] spawned with [`PurgeTask::spawn`] purges expired
 /// records (ended grace windows are erased at its own interval).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(tower_simplejwt::store::DEFAULT_RECORDS_EVERY.as_secs(), 3600);
+/// ```
 pub const DEFAULT_RECORDS_EVERY: Duration = Duration::from_secs(3600);
 
 /// When a [`PurgeTask`] runs each of its two steps.
@@ -99,6 +105,21 @@ pub struct PurgeTask {
 
 impl PurgeTask {
     /// Spawns the task with [`PurgeSchedule::every`]`(every)` (at least one second).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_simplejwt::clock::SystemClock;
+    /// use tower_simplejwt::store::{MemoryTokenStore, PurgeTask};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// // Sealed successors live at most the grace window plus 5 seconds.
+    /// let purging = PurgeTask::spawn(Arc::new(MemoryTokenStore::new()), Arc::new(SystemClock), Duration::from_secs(5));
+    /// # drop(purging);
+    /// # });
+    /// ```
     pub fn spawn(store: Arc<dyn TokenStore>, clock: SharedClock, every: Duration) -> Self {
         Self::spawn_with(store, clock, PurgeSchedule::every(every))
     }
@@ -159,6 +180,20 @@ impl PurgeTask {
     }
 
     /// Whether the task still runs (it only ends when aborted or if a step panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_simplejwt::clock::SystemClock;
+    /// use tower_simplejwt::store::{MemoryTokenStore, PurgeTask};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let purging = PurgeTask::spawn(Arc::new(MemoryTokenStore::new()), Arc::new(SystemClock), Duration::from_secs(5));
+    /// assert!(purging.is_running());
+    /// # });
+    /// ```
     pub fn is_running(&self) -> bool {
         !self.task.is_finished()
     }
