@@ -28,6 +28,10 @@ pub enum Checkpoint {
 /// Awaited by a rotation at each [`Checkpoint`] it passes.
 #[doc(hidden)]
 #[derive(Clone)]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
 pub struct PauseHook(Arc<dyn Fn(Checkpoint) -> BoxFuture<'static, ()> + Send + Sync>);
 
 impl PauseHook {
@@ -38,7 +42,11 @@ impl PauseHook {
         PauseHook(Arc::new(pause))
     }
 
-    /// Awaits the hook at `checkpoint`.
+    /// Awaits the hook at `checkpoint` (the memory store has none to await).
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+        allow(dead_code)
+    )]
     pub(crate) async fn at(hook: &Option<PauseHook>, checkpoint: Checkpoint) {
         if let Some(hook) = hook {
             (hook.0)(checkpoint).await;
