@@ -16,8 +16,8 @@ pub enum Checkpoint {
     /// The atomic step has begun (transaction open, clock not read, nothing locked by us yet
     /// beyond what beginning takes).
     Begun,
-    /// The family's record is locked (or, for Redis, the clock has been read and the script is
-    /// about to be sent).
+    /// The family's record is locked (or, for Redis, the script is about to be sent: with an
+    /// injected clock, that clock has been read; the system clock is read inside the script).
     FamilyLocked,
     /// The presented token's record is locked and read.
     TokenLocked,

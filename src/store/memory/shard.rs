@@ -237,7 +237,7 @@ impl Shard {
     /// used one too (its grace ends), and either revokes the family; only the
     /// active one is news.
     pub(super) fn log_out(&mut self, jti: &str, subject: u64, keep_until: u64) -> BlacklistOutcome {
-        let Some(record) = self.get_mut(jti) else {
+        let Some(record) = self.get(jti) else {
             return BlacklistOutcome::AlreadyBlacklisted;
         };
         let family = record.family;
@@ -247,6 +247,7 @@ impl Shard {
             return BlacklistOutcome::AlreadyBlacklisted;
         }
         if let Some(record) = self.get_mut(jti) {
+            // A used token's sealed successor goes with it.
             record.state = State::Blacklisted;
         }
         self.revoke_family(family, subject, keep_until);
