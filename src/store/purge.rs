@@ -81,7 +81,10 @@ impl PurgeSchedule {
 ///
 /// # Panics
 ///
-/// [`spawn`](Self::spawn) panics outside a Tokio runtime, as `tokio::spawn` does.
+/// [`spawn`](Self::spawn) panics outside a Tokio runtime, as `tokio::spawn`
+/// does; the runtime needs its time driver (`#[tokio::main]` and
+/// `Builder::enable_all` have it), without which the task ends at once
+/// ([`is_running`](Self::is_running) turns false).
 ///
 /// # Examples
 ///
