@@ -1,4 +1,5 @@
-//! Two example-server processes sharing one token store: 100 concurrent
+//! Two example-server processes sharing one token store (PostgreSQL, Redis,
+//! the local Redis Cluster with `redis-cluster`, a SQLite file): 100 concurrent
 //! refreshes of one token split between them get one successor, and a
 //! replay after the grace window revokes the family on both; and a thief
 //! rotating a stolen token in a tight loop on one process while the victim
@@ -17,6 +18,9 @@ use process::*;
 
 const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 const REDIS: &str = "redis://127.0.0.1:6379/";
+/// The local Redis Cluster of `.ci/services.sh` (feature `redis-cluster`).
+#[cfg(feature = "redis-cluster")]
+const REDIS_CLUSTER: &str = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002";
 
 fn blacklisted() -> serde_json::Value {
     json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
@@ -111,6 +115,12 @@ fn two_processes_sharing_postgres() {
 #[test]
 fn two_processes_sharing_redis() {
     two_servers_sharing(REDIS);
+}
+
+#[cfg(feature = "redis-cluster")]
+#[test]
+fn two_processes_sharing_a_redis_cluster() {
+    two_servers_sharing(REDIS_CLUSTER);
 }
 
 /// The thief-and-victim race of issue 18, `rounds` times on two processes
@@ -214,6 +224,12 @@ fn thief_and_victim_on_postgres() {
 #[test]
 fn thief_and_victim_on_redis() {
     thief_and_victim(REDIS, 15);
+}
+
+#[cfg(feature = "redis-cluster")]
+#[test]
+fn thief_and_victim_on_a_redis_cluster() {
+    thief_and_victim(REDIS_CLUSTER, 15);
 }
 
 #[test]

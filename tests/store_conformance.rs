@@ -2,8 +2,8 @@
 //! `conformance` feature, which the crate's own dev-dependency on itself
 //! switches on) run on every backend compiled in, as a user runs it on
 //! theirs: the memory store and SQLite with the default features, PostgreSQL
-//! and Redis with theirs (the servers must be running; a missing one fails
-//! the test). Each backend also runs the revocation-against-rotation
+//! and Redis (one server, and the local Redis Cluster with `redis-cluster`)
+//! with theirs (the servers must be running; a missing one fails the test). Each backend also runs the revocation-against-rotation
 //! interleavings and the thief-and-victim race across two handles.
 
 use std::sync::Arc;
@@ -187,6 +187,56 @@ mod redis {
     async fn revocation_interleaved_with_rotation() {
         let store = connect("simplejwt-interleave").await;
         let other = connect("simplejwt-interleave").await;
+        let paused = store.clone();
+        conformance::interleavings(
+            Arc::new(other.clone()),
+            |hook| Arc::new(paused.clone().with_pause_hook(hook)),
+            &[],
+            None,
+        )
+        .await;
+        conformance::thief_and_victim(Arc::new(store), Arc::new(other), 15).await;
+    }
+}
+
+#[cfg(feature = "redis-cluster")]
+mod redis_cluster {
+    use std::sync::Arc;
+
+    use tower_simplejwt::store::conformance;
+    use tower_simplejwt::store::redis::RedisTokenStore;
+
+    /// The CI cluster (`.ci/services.sh`): three primaries on
+    /// 127.0.0.1:7000-7002, or the comma-separated node URLs of
+    /// `TOWER_SIMPLEJWT_REDIS_CLUSTER`. A missing cluster fails the test.
+    async fn connect(namespace: &str) -> RedisTokenStore {
+        let nodes = std::env::var("TOWER_SIMPLEJWT_REDIS_CLUSTER").unwrap_or_else(|_| {
+            "redis://127.0.0.1:7000/,redis://127.0.0.1:7001/,redis://127.0.0.1:7002/".into()
+        });
+        RedisTokenStore::connect_cluster_with_namespace(nodes.split(','), namespace)
+            .await
+            .expect("the Redis Cluster must be running on 127.0.0.1:7000-7002 (.ci/services.sh)")
+    }
+
+    /// A namespace of this run only.
+    fn namespace(purpose: &str) -> String {
+        format!("simplejwt-{purpose}-{:08x}", rand::random::<u32>())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn suite() {
+        let store = connect(&namespace("cluster-conformance")).await;
+        conformance::run(Arc::new(store)).await;
+    }
+
+    /// As on one server, across two cluster connections: rotations held
+    /// before their script while a revocation runs on the other; and the
+    /// thief-and-victim race.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revocation_interleaved_with_rotation() {
+        let namespace = namespace("cluster-interleave");
+        let store = connect(&namespace).await;
+        let other = connect(&namespace).await;
         let paused = store.clone();
         conformance::interleavings(
             Arc::new(other.clone()),

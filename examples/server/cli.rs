@@ -95,7 +95,8 @@ pub struct ServeArgs {
     pub refresh_lifetime: Option<u64>,
 
     /// Where refresh tokens live: memory:, sqlite://FILE, postgres://… (feature postgres),
-    /// redis://… (feature redis); default: the users' database
+    /// redis://… (feature redis), redis+cluster://HOST:PORT[,HOST:PORT…] (a Redis Cluster, feature
+    /// redis-cluster); default: the users' database
     #[arg(long, value_name = "URL", value_parser = token_store_url)]
     pub token_store: Option<String>,
 
@@ -213,7 +214,13 @@ fn token_store_url(url: &str) -> Result<String, String> {
         "memory" | "sqlite" => None,
         "postgres" | "postgresql" => (!cfg!(feature = "postgres")).then_some("postgres"),
         "redis" | "rediss" => (!cfg!(feature = "redis")).then_some("redis"),
-        _ => return Err("expected memory:, sqlite://FILE, postgres://… or redis://…".into()),
+        "redis+cluster" => (!cfg!(feature = "redis-cluster")).then_some("redis-cluster"),
+        _ => {
+            return Err(
+                "expected memory:, sqlite://FILE, postgres://…, redis://… or redis+cluster://…"
+                    .into(),
+            )
+        }
     };
     match feature {
         None => Ok(url.to_owned()),

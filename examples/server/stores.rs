@@ -24,7 +24,8 @@ pub async fn open(
         "sqlite" => Ok(Arc::new(SqliteTokenStore::connect(url).await?)),
         "postgres" | "postgresql" => postgres(url).await,
         "redis" | "rediss" => redis(url).await,
-        _ => Err("expected memory:, sqlite://, postgres:// or redis://".into()),
+        "redis+cluster" => redis_cluster(url).await,
+        _ => Err("expected memory:, sqlite://, postgres://, redis:// or redis+cluster://".into()),
     };
     opened.map_err(|error| format!("--token-store {url}: {error}").into())
 }
@@ -49,6 +50,46 @@ async fn redis(url: &str) -> Result<Arc<dyn TokenStore>, Error> {
 #[cfg(not(feature = "redis"))]
 async fn redis(_url: &str) -> Result<Arc<dyn TokenStore>, Error> {
     Err("run the example with `--features redis`".into())
+}
+
+/// A Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port…]`,
+/// one or more of its nodes (the others are discovered).
+#[cfg(feature = "redis-cluster")]
+async fn redis_cluster(url: &str) -> Result<Arc<dyn TokenStore>, Error> {
+    use tower_simplejwt::store::redis::RedisTokenStore;
+    Ok(Arc::new(
+        RedisTokenStore::connect_cluster(cluster_nodes(url)?).await?,
+    ))
+}
+
+#[cfg(not(feature = "redis-cluster"))]
+async fn redis_cluster(_url: &str) -> Result<Arc<dyn TokenStore>, Error> {
+    Err("run the example with `--features redis-cluster`".into())
+}
+
+/// The `redis://` URL of each node of a `redis+cluster://` URL, with its credentials.
+#[cfg(feature = "redis-cluster")]
+fn cluster_nodes(url: &str) -> Result<Vec<String>, Error> {
+    const FORM: &str = "expected redis+cluster://[user:password@]host:port[,host:port…]";
+    let rest = url.strip_prefix("redis+cluster://").ok_or(FORM)?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (credentials, hosts) = match rest.rsplit_once('@') {
+        Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
+        None => (String::new(), rest),
+    };
+    if hosts.contains(['/', '?', '#']) {
+        return Err(format!("a cluster has one database and no options: {FORM}").into());
+    }
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|host| !host.is_empty())
+        .map(|host| format!("redis://{credentials}{host}/"))
+        .collect();
+    match nodes.is_empty() {
+        true => Err(FORM.into()),
+        false => Ok(nodes),
+    }
 }
 
 /// The builder with the trusted issuers' keys, fetched once before serving.

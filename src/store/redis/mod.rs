@@ -8,7 +8,7 @@
 //!
 //! Keys of one subject share the hash tag `{<user id>}` (`{_}` for the empty
 //! subject, whose empty tag would not be one), so every script touches one
-//! slot and runs unchanged on Redis Cluster:
+//! slot and runs unchanged on Redis Cluster (see [below](#redis-cluster)):
 //!
 //! - `simplejwt:{42}:t:<jti>`: a token (family, state, `exp`, keep-until, rotation time);
 //! - `simplejwt:{42}:fam:<family>`: a family (revoked or not, keep-until);
@@ -44,6 +44,17 @@
 //! (its successor is in the family the revocation then marks, and a token
 //! of a revoked family is refused).
 //!
+//! # Redis Cluster
+//!
+//! With the `redis-cluster` feature, `RedisTokenStore::connect_cluster`
+//! takes the URLs of one or more nodes of a cluster and finds the others.
+//! The keys and scripts are the same: each script goes to the primary of
+//! its subject's slot, users spread over the primaries by their id, and a
+//! primary that lost its script cache (`NOSCRIPT`) gets the script again.
+//! [`TokenStore::purge_expired`] scans every primary. The feature is apart
+//! from `redis` because the redis crate's cluster client is a sizeable part
+//! of its code that a single-server build does not need to compile.
+//!
 //! Redis must keep its data: a store that loses records brings rotated
 //! tokens back as "never seen" (see [`accept_unrecorded_refresh_tokens`](crate::config::JwtConfig::accept_unrecorded_refresh_tokens)).
 //! Run it with persistence (AOF) in production.
@@ -75,6 +86,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Script, Value};
 
+use connection::Connection;
+
 #[cfg(doc)]
 use super::CLOCK_SKEW_MARGIN;
 use super::{
@@ -83,6 +96,9 @@ use super::{
 };
 use crate::clock::SharedClock;
 
+#[cfg(feature = "redis-cluster")]
+mod cluster;
+mod connection;
 mod fixtures;
 mod keys;
 mod purge;
@@ -99,7 +115,7 @@ static STATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("stat
 /// Refresh-token records in Redis. Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct RedisTokenStore {
-    connection: ConnectionManager,
+    connection: Connection,
     namespace: Arc<str>,
     pause: Option<PauseHook>,
 }
@@ -163,7 +179,7 @@ impl RedisTokenStore {
             .await
             .map_err(unavailable)?;
         Ok(RedisTokenStore {
-            connection,
+            connection: Connection::Single(connection),
             namespace: namespace.into(),
             pause: None,
         })
