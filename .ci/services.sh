@@ -33,7 +33,7 @@ fi
 redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 
 # A local Redis Cluster: three masters on 127.0.0.1:7000-7002, from the same
-# redis-server binary, for the store's cluster tests (TOWER_JWT_REDIS_CLUSTER).
+# redis-server binary, for the store's cluster tests (TOWER_SIMPLEJWT_REDIS_CLUSTER).
 cluster_up() { redis-cli -h 127.0.0.1 -p 7000 cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
 if ! cluster_up; then
   for port in 7000 7001 7002; do

@@ -18,8 +18,8 @@ use serde_json::json;
 use tower_simplejwt::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use tower_simplejwt::store::redis::RedisTokenStore;
 use tower_simplejwt::store::{
-    BlacklistOutcome, RecordedToken, Refusal, Rotation, RotationOutcome, RotationRules,
-    StoreError, TokenState, TokenStore, CLOCK_SKEW_MARGIN,
+    BlacklistOutcome, RecordedToken, Refusal, Rotation, RotationOutcome, RotationRules, StoreError,
+    TokenState, TokenStore, CLOCK_SKEW_MARGIN,
 };
 
 /// The node URLs: `TOWER_SIMPLEJWT_REDIS_CLUSTER` (comma-separated) or the CI cluster.
@@ -348,7 +348,11 @@ fn the_example_server_runs_on_the_cluster() {
     assert!(refreshed.body["access"].is_string(), "{refreshed:?}");
     let second = refreshed.body["refresh"].as_str().unwrap().to_owned();
     assert_ne!(second, first, "rotated");
-    let logout = post(address, "/api/token/blacklist/", &json!({"refresh": second}));
+    let logout = post(
+        address,
+        "/api/token/blacklist/",
+        &json!({"refresh": second}),
+    );
     assert_eq!(logout.status, 200, "{logout:?}");
     let refused = post(address, "/api/token/refresh/", &json!({"refresh": second}));
     assert_eq!(

@@ -131,8 +131,16 @@ fn node_identity(node: &[Value]) -> RedisResult<String> {
     if let Some(id) = node.get(2) {
         return Ok(redis::from_redis_value_ref(id)?);
     }
-    let host: String = node.first().map(redis::from_redis_value_ref).transpose()?.unwrap_or_default();
-    let port: u16 = node.get(1).map(redis::from_redis_value_ref).transpose()?.unwrap_or_default();
+    let host: String = node
+        .first()
+        .map(redis::from_redis_value_ref)
+        .transpose()?
+        .unwrap_or_default();
+    let port: u16 = node
+        .get(1)
+        .map(redis::from_redis_value_ref)
+        .transpose()?
+        .unwrap_or_default();
     Ok(format!("{host}:{port}"))
 }
 

@@ -58,15 +58,12 @@ impl Connection {
             .arg("COUNT")
             .arg(1000);
         match (self, target) {
-            (connection, ScanTarget::Server) => command.query_async(connection).await,
             #[cfg(feature = "redis-cluster")]
             (Connection::Cluster(connection), ScanTarget::PrimaryOf(slot)) => {
                 cluster::scan_primary(connection, command, slot).await
             }
-            #[cfg(feature = "redis-cluster")]
-            (Connection::Single(connection), ScanTarget::PrimaryOf(_)) => {
-                command.query_async(connection).await
-            }
+            // The one server (only a cluster's scan targets are its primaries).
+            (connection, _) => command.query_async(connection).await,
         }
     }
 }
