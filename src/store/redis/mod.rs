@@ -318,7 +318,8 @@ impl TokenStore for RedisTokenStore {
     /// deletes token and family records whose keep-until is at or before
     /// `now` by the caller's clock, sealed successors whose window ended by
     /// then, and the clear-text `successor` fields of an earlier version,
-    /// scanning the namespace (an administrative task, not for the hot path).
+    /// scanning the namespace on the server or on every primary of a
+    /// cluster (an administrative task, not for the hot path).
     /// A foreign key under the prefix is skipped, never a reason to stop.
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move { purge::purge_expired(&self.connection, &self.namespace, now).await })
