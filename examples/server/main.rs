@@ -7,14 +7,23 @@
 //! cargo run --example server -- --listen 127.0.0.1:8000
 //! ```
 //!
+//! It runs as a service: `GET /healthz` and `GET /readyz` for probes,
+//! `GET /metrics` for Prometheus, a drain of the requests in flight on
+//! SIGTERM or Ctrl-C, and `server purge` for a cron job.
+//!
 //! Every argument is checked (and the key files read) before the database
 //! is opened or the address taken, so a mistake creates no file.
 
 mod app;
 mod cli;
+mod cors;
+mod health;
 mod hooks;
 mod keys;
+mod metrics;
+mod shutdown;
 mod stores;
+mod timed_store;
 mod users;
 
 use std::io::IsTerminal;
@@ -42,6 +51,9 @@ async fn main() {
             inactive,
             password,
         }) => users::create(&cli.database, &name, password, !inactive).await,
+        Some(Command::Purge { token_store }) => {
+            stores::purge(&cli.database, token_store.as_deref()).await
+        }
         None => serve(cli.database, cli.serve).await,
     };
     if let Err(error) = outcome {
@@ -125,6 +137,7 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         None => Arc::new(SystemClock),
     };
 
+    let metrics = metrics::install()?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
@@ -139,6 +152,8 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         user_cache: args.user_cache.map(Duration::from_secs),
         log_requests: tracing::enabled!(target: app::REQUEST_LOG, tracing::Level::INFO),
         load_test_routes: args.load_test_routes,
+        cors_origins: args.cors_origin.clone(),
+        metrics,
     })
     .await?;
     if let Some(files) = key_files {
@@ -150,12 +165,5 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         token_store = args.token_store.as_deref().unwrap_or("the users' database"),
         "serving the simplejwt guide's endpoints"
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await?;
-    Ok(())
-}
-
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown::serve(listener, router, Duration::from_secs(args.shutdown_timeout)).await
 }

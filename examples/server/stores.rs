@@ -1,8 +1,10 @@
-//! The token store `--token-store` names, and the trusted issuers of
-//! `--trust-issuer`.
+//! The token store `--token-store` names, `server purge`, and the trusted
+//! issuers of `--trust-issuer`.
 
 use std::sync::Arc;
 
+use tower_simplejwt::clock::{Clock, SystemClock};
+use tower_simplejwt::store::sqlite::open_pool;
 use tower_simplejwt::store::sqlite::SqliteTokenStore;
 use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
 use tower_simplejwt::JwtBuilder;
@@ -79,4 +81,29 @@ pub async fn trust_issuers(builder: JwtBuilder, options: &Options) -> Result<Jwt
 #[cfg(not(feature = "remote-jwks"))]
 pub async fn trust_issuers(builder: JwtBuilder, _options: &Options) -> Result<JwtBuilder, Error> {
     Ok(builder)
+}
+
+/// `server purge`: deletes the token records past their expiry (plus the
+/// leeway and clock-skew margin) now, as simplejwt's `flushexpiredtokens`,
+/// and says how many.
+pub async fn purge(database: &str, token_store: Option<&str>) -> Result<(), Error> {
+    if token_store.is_some_and(|url| url.starts_with("memory:")) {
+        return Err(
+            "--token-store memory: keeps nothing between runs: there is nothing to purge".into(),
+        );
+    }
+    let pool = open_pool(database)
+        .await
+        .map_err(|error| format!("--database {database}: {error}"))?;
+    let store = open(token_store, pool).await?;
+    let purged = store.purge_expired(SystemClock.now()).await?;
+    println!("purged {purged} expired token record{}", plural(purged));
+    Ok(())
+}
+
+fn plural(count: u64) -> &'static str {
+    match count {
+        1 => "",
+        _ => "s",
+    }
 }

@@ -1,0 +1,581 @@
+//! The example server run as a service: graceful shutdown, health and
+//! readiness probes, Prometheus metrics, CORS, and the maintenance
+//! subcommands, each seen from outside the process.
+
+mod process;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use process::*;
+
+/// An answer read as text: status, headers (lower-case names), body.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Sends one request: `head` is the request line and headers without the
+/// `Host` and `Connection` lines, which are added.
+fn send(address: SocketAddr, head: &str, body: &str) -> Reply {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request = head.replace('\n', "\r\n");
+    request.push_str(&format!(
+        "Host: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+fn get_text(address: SocketAddr, path: &str) -> Reply {
+    send(address, &format!("GET {path} HTTP/1.1\n"), "")
+}
+
+/// The value of the sample `name{labels…}` in a Prometheus text page (0
+/// when absent: a counter that never moved is not rendered).
+fn sample(page: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    page.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.rsplit_once(' '))
+        .filter(|(series, _)| {
+            let (series_name, series_labels) = series
+                .split_once('{')
+                .map_or((*series, ""), |(name, rest)| (name, rest));
+            series_name == name
+                && labels
+                    .iter()
+                    .all(|(key, value)| series_labels.contains(&format!("{key}=\"{value}\"")))
+        })
+        .map(|(_, value)| value.parse::<f64>().unwrap())
+        .sum()
+}
+
+fn metrics_page(address: SocketAddr) -> String {
+    let reply = get_text(address, "/metrics");
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|value| value.starts_with("text/plain; version=0.0.4")),
+        "{reply:?}"
+    );
+    reply.body
+}
+
+fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for the server's exit, at most `seconds`; `None` if it still runs.
+fn exit_code(server: &mut Running, seconds: u64) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[cfg(unix)]
+fn signal(server: &Running, name: &str) {
+    let pid = server.0.id().to_string();
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{name} {pid}");
+}
+
+fn login(address: SocketAddr) -> serde_json::Value {
+    let answer = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "wonderland-42"}),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.body
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_ctrl_c_let_a_slow_request_finish_then_exit_0() {
+    let dir = temp_dir("drain");
+    for name in ["TERM", "INT"] {
+        let address = free_address();
+        let mut server = serve(&dir, address, &["--load-test-routes"]);
+        let slow = std::thread::spawn(move || get_text(address, "/load-test/slow/?ms=1500"));
+        wait_for("the slow request to be in flight", 10, || {
+            get(address, "/load-test/in-flight/").body["in_flight"] == 1
+        });
+
+        signal(&server, name);
+        wait_for("the listener to close", 10, || {
+            TcpStream::connect(address).is_err()
+        });
+        assert!(
+            !slow.is_finished(),
+            "SIG{name}: refused while still draining"
+        );
+        let answer = slow.join().unwrap();
+        assert_eq!(answer.status, 200, "SIG{name}: {answer:?}");
+        assert_eq!(answer.json(), json!({"slept_ms": 1500}), "SIG{name}");
+        assert_eq!(exit_code(&mut server, 10), Some(0), "SIG{name}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn the_drain_is_bounded_by_the_shutdown_timeout() {
+    let dir = temp_dir("drain-bound");
+    let address = free_address();
+    let mut server = serve(
+        &dir,
+        address,
+        &["--load-test-routes", "--shutdown-timeout", "1"],
+    );
+    let hanging = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET /load-test/slow/?ms=60000 HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    });
+    wait_for("the slow request to be in flight", 10, || {
+        get(address, "/load-test/in-flight/").body["in_flight"] == 1
+    });
+    let signalled = Instant::now();
+    signal(&server, "TERM");
+    assert_eq!(exit_code(&mut server, 20), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "exited after --shutdown-timeout, not after the request"
+    );
+    assert_eq!(hanging.join().unwrap(), "", "the hanging request was cut");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn healthz_and_readyz_answer_while_the_stores_do() {
+    let dir = temp_dir("health");
+    let address = free_address();
+    let _server = serve(&dir, address, &[]);
+    for path in ["/healthz", "/readyz"] {
+        let answer = get(address, path);
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+        assert_eq!(answer.body, json!({"status": "ok"}), "{path}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A Redis server of the test's own on `port`, keeping nothing on disk.
+#[cfg(feature = "redis")]
+fn redis_server(dir: &std::path::Path, port: u16) -> Running {
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(["--dir", &dir.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed (Debian package redis-server)");
+    let running = Running(child);
+    wait_until_listening(SocketAddr::from(([127, 0, 0, 1], port)), "redis-server");
+    running
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn readyz_turns_503_while_the_token_store_is_down_and_200_after() {
+    let dir = temp_dir("readyz");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let port = free_address().port();
+    let mut redis = Some(redis_server(&dir, port));
+    let address = free_address();
+    let store = format!("redis://127.0.0.1:{port}/");
+    let _server = serve(&dir, address, &["--token-store", &store]);
+    assert_eq!(get(address, "/readyz").status, 200);
+
+    drop(redis.take());
+    let mut answer = get(address, "/readyz");
+    wait_for("/readyz to answer 503", 30, || {
+        answer = get(address, "/readyz");
+        answer.status == 503
+    });
+    assert_eq!(
+        answer.body,
+        json!({"detail": "Service temporarily unavailable, try again later.", "code": "service_unavailable"})
+    );
+    assert_eq!(answer.header("retry-after"), Some("1"), "{answer:?}");
+    let health = get(address, "/healthz");
+    assert_eq!(health.status, 200, "alive while not ready");
+    let refused = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "wonderland-42"}),
+    );
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.body["code"], "store_unavailable");
+    let page = metrics_page(address);
+    let labels = [("endpoint", "/api/token/"), ("code", "store_unavailable")];
+    assert_eq!(
+        sample(&page, "simplejwt_unavailable_total", &labels),
+        1.0,
+        "{page}"
+    );
+    assert!(
+        sample(
+            &page,
+            "simplejwt_token_store_errors_total",
+            &[("operation", "record")]
+        ) >= 1.0,
+        "{page}"
+    );
+
+    redis = Some(redis_server(&dir, port));
+    wait_for("/readyz to answer 200 again", 30, || {
+        get(address, "/readyz").status == 200
+    });
+    login(address);
+    drop(redis);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn metrics_count_logins_refreshes_reuse_and_401s_by_reason() {
+    let dir = temp_dir("metrics");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let address = free_address();
+    let _server = serve(&dir, address, &[]);
+    let before = metrics_page(address);
+    assert_eq!(sample(&before, "simplejwt_pairs_issued_total", &[]), 0.0);
+
+    let pair = login(address);
+    let refreshed = post(
+        address,
+        "/api/token/refresh/",
+        &json!({"refresh": pair["refresh"]}),
+    );
+    assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    let replayed = post(
+        address,
+        "/api/token/refresh/",
+        &json!({"refresh": pair["refresh"]}),
+    );
+    assert_eq!(
+        (replayed.status, replayed.body),
+        (
+            401,
+            json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+        )
+    );
+    assert_eq!(get(address, "/api/me/").status, 401);
+    let expired = send(
+        address,
+        "GET /api/me/ HTTP/1.1\nAuthorization: Bearer not-a-token\n",
+        "",
+    );
+    assert_eq!(expired.status, 401);
+
+    let page = metrics_page(address);
+    assert_eq!(
+        sample(&page, "simplejwt_pairs_issued_total", &[]),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "simplejwt_refreshes_total", &[("via", "endpoint")]),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "simplejwt_refresh_reuse_detected_total", &[]),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(
+            &page,
+            "simplejwt_families_revoked_total",
+            &[("cause", "reuse")]
+        ),
+        1.0,
+        "{page}"
+    );
+    for (endpoint, reason, code) in [
+        (
+            "/api/token/refresh/",
+            "Token is blacklisted",
+            "token_not_valid",
+        ),
+        (
+            "/api/me/",
+            "Authentication credentials were not provided.",
+            "none",
+        ),
+        ("/api/me/", "Token is invalid", "token_not_valid"),
+    ] {
+        let labels = [("endpoint", endpoint), ("reason", reason), ("code", code)];
+        assert_eq!(
+            sample(&page, "simplejwt_unauthorized_total", &labels),
+            1.0,
+            "{labels:?} in {page}"
+        );
+    }
+    assert_eq!(
+        sample(
+            &page,
+            "simplejwt_http_responses_total",
+            &[("endpoint", "/api/token/"), ("status", "200")]
+        ),
+        1.0,
+        "{page}"
+    );
+    for operation in ["record", "rotate"] {
+        let count = sample(
+            &page,
+            "simplejwt_token_store_seconds_count",
+            &[("operation", operation)],
+        );
+        assert!(count >= 1.0, "{operation} timed: {page}");
+    }
+    assert!(
+        page.contains("# TYPE simplejwt_token_store_seconds histogram"),
+        "{page}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A preflight from `origin` for a POST with a JSON body.
+fn preflight(address: SocketAddr, origin: &str, path: &str) -> Reply {
+    send(
+        address,
+        &format!(
+            "OPTIONS {path} HTTP/1.1\nOrigin: {origin}\nAccess-Control-Request-Method: POST\nAccess-Control-Request-Headers: content-type\n"
+        ),
+        "",
+    )
+}
+
+#[test]
+fn cors_lets_the_listed_origins_in_and_exposes_the_refresh_headers() {
+    let dir = temp_dir("cors");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let allowed = "http://localhost:5173";
+    let refused = "http://evil.example";
+
+    let address = free_address();
+    let server = serve(
+        &dir,
+        address,
+        &[
+            "--cors-origin",
+            allowed,
+            "--cors-origin",
+            "https://app.example",
+            "--auto-refresh",
+        ],
+    );
+    let answer = preflight(address, allowed, "/api/token/");
+    assert!(answer.status < 300, "{answer:?}");
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some(allowed),
+        "{answer:?}"
+    );
+    let methods = answer
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
+    assert!(methods.contains("POST"), "{answer:?}");
+    let headers = answer
+        .header("access-control-allow-headers")
+        .unwrap_or_default();
+    for header in ["content-type", "authorization", "x-refresh-token"] {
+        assert!(headers.contains(header), "{header} allowed: {answer:?}");
+    }
+    assert_eq!(
+        answer.header("access-control-allow-credentials"),
+        None,
+        "header mode"
+    );
+
+    let answer = preflight(address, refused, "/api/token/");
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        None,
+        "{answer:?}"
+    );
+
+    // A real request: the listed origin may read the automatic-refresh headers.
+    let body = json!({"username": "alice", "password": "wonderland-42"}).to_string();
+    let answer = send(
+        address,
+        &format!("POST /api/token/ HTTP/1.1\nOrigin: {allowed}\nContent-Type: application/json\n"),
+        &body,
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.header("access-control-allow-origin"), Some(allowed));
+    let exposed = answer
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for header in ["x-access-token", "x-refresh-token"] {
+        assert!(exposed.contains(header), "{header} exposed: {answer:?}");
+    }
+    drop(server);
+
+    // Cookie mode: credentials allowed, and the listed origin passes the CSRF check.
+    let address = free_address();
+    let _server = serve(&dir, address, &["--cors-origin", allowed, "--cookies"]);
+    let answer = preflight(address, allowed, "/api/token/");
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some(allowed),
+        "{answer:?}"
+    );
+    assert_eq!(
+        answer.header("access-control-allow-credentials"),
+        Some("true"),
+        "{answer:?}"
+    );
+    let cross_site = |origin: &str| {
+        send(
+            address,
+            &format!(
+                "POST /api/token/ HTTP/1.1\nOrigin: {origin}\nSec-Fetch-Site: cross-site\nContent-Type: application/json\n"
+            ),
+            &body,
+        )
+    };
+    let answer = cross_site(allowed);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.header("set-cookie").is_some(), "{answer:?}");
+    assert_eq!(cross_site(refused).status, 403, "CSRF refuses other sites");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_cors_origin_not_as_a_browser_sends_it_is_refused() {
+    let dir = temp_dir("cors-bad");
+    for origin in [
+        "localhost:5173",
+        "http://localhost:5173/",
+        "HTTP://Localhost",
+        "ftp://x",
+    ] {
+        let output = run(&dir, &["--cors-origin", origin], "");
+        assert_eq!(output.status.code(), Some(2), "{origin}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--cors-origin"), "{origin}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn purge_deletes_the_expired_records_and_keeps_the_live_ones() {
+    let dir = temp_dir("purge");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let clock = ClockFile::new(&dir);
+    let clock_arg = clock.arg();
+    let address = free_address();
+
+    // Two logins eight days ago (refresh tokens live seven), one now.
+    std::fs::write(&clock.path, (now() - 8 * 24 * 3600).to_string()).unwrap();
+    let server = serve(&dir, address, &["--clock-file", &clock_arg]);
+    login(address);
+    login(address);
+    drop(server);
+    std::fs::write(&clock.path, now().to_string()).unwrap();
+    let server = serve(&dir, address, &["--clock-file", &clock_arg]);
+    let live = login(address);
+    let logout = post(
+        address,
+        "/api/token/blacklist/",
+        &json!({"refresh": live["refresh"]}),
+    );
+    assert_eq!(logout.status, 200, "{logout:?}");
+    drop(server);
+
+    let purge = |expected: &str| {
+        let output = run(&dir, &["purge"], "");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected);
+    };
+    purge("purged 2 expired token records");
+    purge("purged 0 expired token records");
+
+    // The live, logged-out token's record is kept: it is still refused.
+    let _server = serve(&dir, address, &[]);
+    let refused = post(
+        address,
+        "/api/token/refresh/",
+        &json!({"refresh": live["refresh"]}),
+    );
+    assert_eq!(
+        (refused.status, refused.body),
+        (
+            401,
+            json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+        )
+    );
+    let memory = run(&dir, &["purge", "--token-store", "memory:"], "");
+    assert_eq!(memory.status.code(), Some(1));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
