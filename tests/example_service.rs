@@ -579,3 +579,246 @@ fn now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+fn succeeded(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn failed_with(output: &std::process::Output, needed: &str) {
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(needed), "{needed:?} in {stderr}");
+}
+
+/// The payload of a token, unverified.
+fn claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Django's hash of "django-pass-7" (pbkdf2_sha256, 1000 iterations, salt "importsalt").
+const DJANGO_HASH: &str =
+    "pbkdf2_sha256$1000$importsalt$IyYNypO7e3lvkrpCopyHLXnrSNSXHxabE7Lerog0S1M=";
+
+#[test]
+fn import_keeps_django_ids_and_pbkdf2_hashes() {
+    let dir = temp_dir("import");
+    let dump = json!([
+        {"model": "auth.user", "pk": 5, "fields": {
+            "password": DJANGO_HASH, "last_login": null, "is_superuser": false,
+            "username": "alice", "first_name": "", "last_name": "", "email": "alice@example.com",
+            "is_staff": false, "is_active": true, "date_joined": "2024-01-01T00:00:00Z",
+            "groups": [], "user_permissions": []}},
+        {"model": "auth.user", "pk": 9, "fields": {
+            "password": DJANGO_HASH, "username": "bob", "is_active": false}},
+        {"model": "auth.user", "pk": 12, "fields": {
+            "password": "!Xq3unusable", "username": "carol", "is_active": true}}
+    ]);
+    std::fs::write(dir.join("users.json"), dump.to_string()).unwrap();
+    let output = run(&dir, &["import", "users.json"], "");
+    assert_eq!(succeeded(&output), "imported 3 users");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"carol\" has no usable password"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("alice"), "{stderr}");
+
+    let again = run(&dir, &["import", "users.json"], "");
+    failed_with(&again, "a user named \"alice\" already exists");
+    failed_with(&again, "nothing imported");
+    std::fs::write(dir.join("bad.json"), r#"{"model": "auth.user"}"#).unwrap();
+    failed_with(&run(&dir, &["import", "bad.json"], ""), "dumpdata");
+    let from_stdin = run(&dir, &["import", "-"], &json!([]).to_string());
+    assert_eq!(succeeded(&from_stdin), "imported 0 users");
+    let created = run(&dir, &["createuser", "dave", "--password", "x-42"], "");
+    assert_eq!(succeeded(&created), "created user \"dave\" with id 13");
+
+    let address = free_address();
+    let _server = serve(&dir, address, &[]);
+    let pair = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "django-pass-7"}),
+    );
+    assert_eq!(
+        pair.status, 200,
+        "the Django hash logs in as it is: {pair:?}"
+    );
+    assert_eq!(
+        claims(pair.body["access"].as_str().unwrap())["user_id"],
+        "5"
+    );
+    for (name, password) in [("bob", "django-pass-7"), ("carol", "")] {
+        let refused = post(
+            address,
+            "/api/token/",
+            &json!({"username": name, "password": password}),
+        );
+        assert_ne!(refused.status, 200, "{name}: {refused:?}");
+    }
+
+    // A refresh token Django minted for pk 5 (same key) names the same user here.
+    let now = now();
+    let django_token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(tower_simplejwt::Algorithm::HS256),
+        &json!({"token_type": "refresh", "exp": now + 3600, "iat": now,
+                "jti": format!("{:032x}", rand::random::<u128>()), "user_id": "5"}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let refreshed = post(
+        address,
+        "/api/token/refresh/",
+        &json!({"refresh": django_token}),
+    );
+    assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    let me = send(
+        address,
+        &format!(
+            "GET /api/me/ HTTP/1.1\nAuthorization: Bearer {}\n",
+            refreshed.json_access()
+        ),
+        "",
+    );
+    assert_eq!(me.json(), json!({"username": "alice"}));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+trait AccessToken {
+    fn json_access(&self) -> String;
+}
+
+impl AccessToken for Answer {
+    fn json_access(&self) -> String {
+        self.body["access"].as_str().unwrap().to_owned()
+    }
+}
+
+#[test]
+fn changepassword_sets_the_password_and_logs_the_sessions_out() {
+    let dir = temp_dir("changepassword");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let address = free_address();
+    let _server = serve(&dir, address, &[]);
+    let pair = login(address);
+
+    let changed = run(
+        &dir,
+        &["changepassword", "alice", "--password", "looking-glass-7"],
+        "",
+    );
+    assert_eq!(
+        succeeded(&changed),
+        "changed the password of \"alice\"; 1 session logged out"
+    );
+    let old = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "wonderland-42"}),
+    );
+    assert_eq!(old.status, 401, "{old:?}");
+    let new = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "looking-glass-7"}),
+    );
+    assert_eq!(new.status, 200, "{new:?}");
+    let refresh = post(
+        address,
+        "/api/token/refresh/",
+        &json!({"refresh": pair["refresh"]}),
+    );
+    assert_eq!(
+        (refresh.status, refresh.body),
+        (
+            401,
+            json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+        ),
+        "the session before the change is over"
+    );
+
+    let from_stdin = run(&dir, &["changepassword", "alice"], "third-time-42\n");
+    assert_eq!(
+        succeeded(&from_stdin),
+        "changed the password of \"alice\"; 1 session logged out"
+    );
+    let third = post(
+        address,
+        "/api/token/",
+        &json!({"username": "alice", "password": "third-time-42"}),
+    );
+    assert_eq!(third.status, 200, "{third:?}");
+    failed_with(
+        &run(&dir, &["changepassword", "nobody", "--password", "x"], ""),
+        "no user named \"nobody\"",
+    );
+    failed_with(
+        &run(&dir, &["changepassword", "alice"], "\n"),
+        "may not be empty",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn deactivate_refuses_the_user_and_its_tokens() {
+    let dir = temp_dir("deactivate");
+    create_user(&dir, "bob", "builder-42", None);
+    let address = free_address();
+    let _server = serve(&dir, address, &[]);
+    let pair = post(
+        address,
+        "/api/token/",
+        &json!({"username": "bob", "password": "builder-42"}),
+    );
+    assert_eq!(pair.status, 200, "{pair:?}");
+
+    let deactivated = run(&dir, &["deactivate", "bob"], "");
+    assert_eq!(
+        succeeded(&deactivated),
+        "deactivated \"bob\"; 1 session logged out"
+    );
+    let me = send(
+        address,
+        &format!(
+            "GET /api/me/ HTTP/1.1\nAuthorization: Bearer {}\n",
+            pair.json_access()
+        ),
+        "",
+    );
+    assert_eq!(
+        (me.status, me.json()),
+        (
+            401,
+            json!({"detail": "User is inactive", "code": "user_inactive"})
+        )
+    );
+    let login = post(
+        address,
+        "/api/token/",
+        &json!({"username": "bob", "password": "builder-42"}),
+    );
+    assert_eq!(
+        (login.status, login.body),
+        (
+            401,
+            json!({"detail": "No active account found with the given credentials"})
+        )
+    );
+    failed_with(
+        &run(&dir, &["deactivate", "nobody"], ""),
+        "no user named \"nobody\"",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

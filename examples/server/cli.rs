@@ -1,5 +1,6 @@
-//! The command line: `server [OPTIONS]` serves; `server createuser` manages
-//! users, `server purge` the token records and `server keygen` keys. Every value is checked here,
+//! The command line: `server [OPTIONS]` serves; `server createuser`,
+//! `changepassword`, `deactivate` and `import` manage users, `server purge`
+//! the token records and `server keygen` keys. Every value is checked here,
 //! before anything is opened or created.
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ Examples:
   server keygen --algorithm ES256 > es256.pem
   server --algorithm ES256 --signing-key es256.pem --issuer http://127.0.0.1:8000
   server --cors-origin http://localhost:5173 --auto-refresh
+  server import users.json    # from `manage.py dumpdata auth.user > users.json`
   server purge                # simplejwt's flushexpiredtokens
 
 GET /healthz answers while the process runs, GET /readyz while the stores answer
@@ -65,6 +67,33 @@ pub enum Command {
         /// The password (read from standard input when not given)
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Set the password of a user in --database and log out its sessions (its refresh tokens are
+    /// revoked)
+    Changepassword {
+        /// The username
+        name: String,
+        /// The new password (read from standard input when not given)
+        #[arg(long)]
+        password: Option<String>,
+        /// Where the user's refresh tokens live, as the server's --token-store (default: --database)
+        #[arg(long, value_name = "URL", value_parser = token_store_url)]
+        token_store: Option<String>,
+    },
+    /// Deactivate a user in --database: it can no longer log in, its tokens are refused and its
+    /// refresh tokens revoked
+    Deactivate {
+        /// The username
+        name: String,
+        /// Where the user's refresh tokens live, as the server's --token-store (default: --database)
+        #[arg(long, value_name = "URL", value_parser = token_store_url)]
+        token_store: Option<String>,
+    },
+    /// Import users from a Django `manage.py dumpdata auth.user` JSON file; ids and
+    /// pbkdf2_sha256 hashes are kept, so Django's tokens and passwords keep working
+    Import {
+        /// The JSON dump (`-` reads standard input)
+        file: PathBuf,
     },
     /// Delete the token records past their expiry now (simplejwt's flushexpiredtokens)
     Purge {

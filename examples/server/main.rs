@@ -19,6 +19,7 @@ mod cli;
 mod cors;
 mod health;
 mod hooks;
+mod import;
 mod keys;
 mod metrics;
 mod shutdown;
@@ -51,6 +52,15 @@ async fn main() {
             inactive,
             password,
         }) => users::create(&cli.database, &name, password, !inactive).await,
+        Some(Command::Changepassword {
+            name,
+            password,
+            token_store,
+        }) => users::change_password(&cli.database, &name, password, token_store.as_deref()).await,
+        Some(Command::Deactivate { name, token_store }) => {
+            users::deactivate(&cli.database, &name, token_store.as_deref()).await
+        }
+        Some(Command::Import { file }) => import::run(&cli.database, &file).await,
         Some(Command::Purge { token_store }) => {
             stores::purge(&cli.database, token_store.as_deref()).await
         }

@@ -83,19 +83,29 @@ pub async fn trust_issuers(builder: JwtBuilder, _options: &Options) -> Result<Jw
     Ok(builder)
 }
 
-/// `server purge`: deletes the token records past their expiry (plus the
-/// leeway and clock-skew margin) now, as simplejwt's `flushexpiredtokens`,
-/// and says how many.
-pub async fn purge(database: &str, token_store: Option<&str>) -> Result<(), Error> {
+/// The token store of a subcommand: `token_store`, or the tokens kept in
+/// the users' `database`. The memory store keeps nothing between runs, so a
+/// command has nothing to act on there.
+pub async fn open_for_command(
+    database: &str,
+    token_store: Option<&str>,
+) -> Result<Arc<dyn TokenStore>, Error> {
     if token_store.is_some_and(|url| url.starts_with("memory:")) {
         return Err(
-            "--token-store memory: keeps nothing between runs: there is nothing to purge".into(),
+            "--token-store memory: keeps nothing between runs: there is nothing to act on".into(),
         );
     }
     let pool = open_pool(database)
         .await
         .map_err(|error| format!("--database {database}: {error}"))?;
-    let store = open(token_store, pool).await?;
+    open(token_store, pool).await
+}
+
+/// `server purge`: deletes the token records past their expiry (plus the
+/// leeway and clock-skew margin) now, as simplejwt's `flushexpiredtokens`,
+/// and says how many.
+pub async fn purge(database: &str, token_store: Option<&str>) -> Result<(), Error> {
+    let store = open_for_command(database, token_store).await?;
     let purged = store.purge_expired(SystemClock.now()).await?;
     println!("purged {purged} expired token record{}", plural(purged));
     Ok(())
