@@ -145,7 +145,7 @@ fn sigterm_and_ctrl_c_let_a_slow_request_finish_then_exit_0() {
     for name in ["TERM", "INT"] {
         let address = free_address();
         let mut server = serve(&dir, address, &["--load-test-routes"]);
-        let slow = std::thread::spawn(move || get_text(address, "/load-test/slow/?ms=1500"));
+        let slow = std::thread::spawn(move || get_text(address, "/load-test/slow/?ms=3000"));
         wait_for("the slow request to be in flight", 10, || {
             get(address, "/load-test/in-flight/").body["in_flight"] == 1
         });
@@ -160,7 +160,7 @@ fn sigterm_and_ctrl_c_let_a_slow_request_finish_then_exit_0() {
         );
         let answer = slow.join().unwrap();
         assert_eq!(answer.status, 200, "SIG{name}: {answer:?}");
-        assert_eq!(answer.json(), json!({"slept_ms": 1500}), "SIG{name}");
+        assert_eq!(answer.json(), json!({"slept_ms": 3000}), "SIG{name}");
         assert_eq!(exit_code(&mut server, 10), Some(0), "SIG{name}");
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -387,6 +387,44 @@ fn metrics_count_logins_refreshes_reuse_and_401s_by_reason() {
     }
     assert!(
         page.contains("# TYPE simplejwt_token_store_seconds histogram"),
+        "{page}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn metrics_count_automatic_refreshes() {
+    let dir = temp_dir("metrics-auto");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let clock = ClockFile::new(&dir);
+    let address = free_address();
+    let _server = serve(
+        &dir,
+        address,
+        &["--auto-refresh", "--clock-file", &clock.arg()],
+    );
+    let pair = login(address);
+    clock.advance(7201);
+    let me = send(
+        address,
+        &format!(
+            "GET /api/me/ HTTP/1.1\nAuthorization: Bearer {}\nX-Refresh-Token: {}\n",
+            pair["access"].as_str().unwrap(),
+            pair["refresh"].as_str().unwrap()
+        ),
+        "",
+    );
+    assert_eq!(me.status, 200, "{me:?}");
+    assert!(me.header("x-access-token").is_some(), "{me:?}");
+    let page = metrics_page(address);
+    assert_eq!(
+        sample(&page, "simplejwt_refreshes_total", &[("via", "auto")]),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "simplejwt_refreshes_total", &[("via", "endpoint")]),
+        0.0,
         "{page}"
     );
     std::fs::remove_dir_all(dir).unwrap();
