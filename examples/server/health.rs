@@ -54,14 +54,14 @@ async fn readyz(State(stores): State<Stores>) -> Response {
 }
 
 /// Whether `read` answers in time; a failure is logged with the store's name.
-async fn probe<T, E: std::fmt::Display>(
+async fn probe<T, E: std::error::Error + 'static>(
     store: &'static str,
     read: impl std::future::Future<Output = Result<T, E>>,
 ) -> bool {
     match tokio::time::timeout(PROBE_TIMEOUT, read).await {
         Ok(Ok(_)) => true,
         Ok(Err(error)) => {
-            tracing::warn!(store, %error, "not ready");
+            tracing::warn!(store, error = %crate::with_causes(&error), "not ready");
             false
         }
         Err(_) => {

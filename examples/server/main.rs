@@ -67,9 +67,24 @@ async fn main() {
         None => serve(cli.database, cli.serve).await,
     };
     if let Err(error) = outcome {
-        eprintln!("error: {error}");
+        eprintln!("error: {}", with_causes(error.as_ref()));
         std::process::exit(1);
     }
+}
+
+/// `error` and the errors that caused it, outermost first.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some errors repeat their cause in their own message.
+        if !text.ends_with(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Prints a command-line error with the usage and exits with status 2;
