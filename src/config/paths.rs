@@ -12,14 +12,17 @@ use super::JwtConfig;
 /// use tower_simplejwt::config::EndpointPaths;
 ///
 /// let paths = EndpointPaths::default();
-/// assert_eq!(paths.obtain, "/api/token/");
+/// assert_eq!(paths.issue, "/api/token/");
 /// assert_eq!(paths.blacklist, "/api/token/blacklist/");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EndpointPaths {
-    /// Obtain a pair from credentials (default `/api/token/`).
-    pub obtain: String,
+    /// Issue a pair for credentials: log in (default `/api/token/`, simplejwt's
+    /// `TokenObtainPairView`). Read from configuration files as `issue` or
+    /// its former name `obtain`.
+    #[serde(alias = "obtain")]
+    pub issue: String,
     /// Exchange a refresh token (default `/api/token/refresh/`).
     pub refresh: String,
     /// Check any token (default `/api/token/verify/`).
@@ -36,7 +39,7 @@ pub struct EndpointPaths {
 impl Default for EndpointPaths {
     fn default() -> Self {
         EndpointPaths {
-            obtain: "/api/token/".into(),
+            issue: "/api/token/".into(),
             refresh: "/api/token/refresh/".into(),
             verify: "/api/token/verify/".into(),
             blacklist: "/api/token/blacklist/".into(),
@@ -55,11 +58,11 @@ impl JwtConfig {
     /// use tower_simplejwt::config::{EndpointPaths, JwtConfig};
     ///
     /// let paths = EndpointPaths {
-    ///     obtain: "/auth/login/".into(),
+    ///     issue: "/auth/login/".into(),
     ///     ..EndpointPaths::default()
     /// };
     /// let config = JwtConfig::new("secret").with_paths(paths);
-    /// assert_eq!(config.paths.obtain, "/auth/login/");
+    /// assert_eq!(config.paths.issue, "/auth/login/");
     /// assert_eq!(config.paths.refresh, "/api/token/refresh/");
     /// ```
     pub fn with_paths(mut self, paths: EndpointPaths) -> Self {

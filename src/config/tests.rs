@@ -111,3 +111,15 @@ fn header_names_are_checked_as_rfc_9110_tokens() {
         );
     }
 }
+
+#[test]
+fn the_login_path_is_read_under_its_former_name_too() {
+    let config: JwtConfig =
+        serde_json::from_str(r#"{"signing_key": "s3cret", "paths": {"obtain": "/auth/login/"}}"#)
+            .unwrap();
+    assert_eq!(config.paths.issue, "/auth/login/");
+    let config: JwtConfig =
+        serde_json::from_str(r#"{"signing_key": "s3cret", "paths": {"issue": "/auth/in/"}}"#)
+            .unwrap();
+    assert_eq!(config.paths.issue, "/auth/in/");
+}
