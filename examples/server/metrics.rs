@@ -106,7 +106,7 @@ async fn render(State(handle): State<PrometheusHandle>) -> Response {
 /// What the counting middleware needs to know of the routes.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    obtain: String,
+    issue: String,
     refresh: String,
     /// Paths counted under their own name; any other is `other`, so that
     /// scanners cannot grow the label set.
@@ -122,7 +122,7 @@ impl Endpoints {
     pub fn new(config: &JwtConfig, routes: &[&str]) -> Self {
         let paths = &config.paths;
         let mut known: Vec<String> = [
-            &paths.obtain,
+            &paths.issue,
             &paths.refresh,
             &paths.verify,
             &paths.blacklist,
@@ -135,7 +135,7 @@ impl Endpoints {
         known.extend(routes.iter().map(|route| (*route).to_owned()));
         let auto_refresh = &config.auto_refresh;
         Endpoints {
-            obtain: paths.obtain.clone(),
+            issue: paths.issue.clone(),
             refresh: paths.refresh.clone(),
             known: known.into(),
             auto_refreshed: auto_refresh
@@ -183,7 +183,7 @@ async fn count(State(endpoints): State<Endpoints>, request: Request, next: Next)
     metrics::counter!(names::RESPONSES, "endpoint" => endpoint.clone(), "status" => status.as_str().to_owned())
         .increment(1);
     match status {
-        StatusCode::OK if path == endpoints.obtain => {
+        StatusCode::OK if path == endpoints.issue => {
             metrics::counter!(names::PAIRS_ISSUED).increment(1);
         }
         StatusCode::OK if path == endpoints.refresh => {
