@@ -347,6 +347,7 @@ fn help_is_on_stdout_describes_every_flag_and_hides_the_hooks() {
         "--log-requests",
         "--cors-origin <ORIGIN>",
         "--shutdown-timeout <SECONDS>",
+        "--purge-every <SECONDS>",
         "createuser",
         "changepassword",
         "deactivate",

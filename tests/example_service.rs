@@ -565,12 +565,13 @@ fn purge_deletes_the_expired_records_and_keeps_the_live_ones() {
 
     // Two logins eight days ago (refresh tokens live seven), one now.
     std::fs::write(&clock.path, (now() - 8 * 24 * 3600).to_string()).unwrap();
-    let server = serve(&dir, address, &["--clock-file", &clock_arg]);
+    let no_purge = ["--clock-file", &clock_arg, "--purge-every", "0"];
+    let server = serve(&dir, address, &no_purge);
     login(address);
     login(address);
     drop(server);
     std::fs::write(&clock.path, now().to_string()).unwrap();
-    let server = serve(&dir, address, &["--clock-file", &clock_arg]);
+    let server = serve(&dir, address, &no_purge);
     let live = login(address);
     let logout = post(
         address,
@@ -593,7 +594,7 @@ fn purge_deletes_the_expired_records_and_keeps_the_live_ones() {
     purge("purged 0 expired token records");
 
     // The live, logged-out token's record is kept: it is still refused.
-    let _server = serve(&dir, address, &[]);
+    let _server = serve(&dir, address, &["--purge-every", "0"]);
     let refused = post(
         address,
         "/api/token/refresh/",
@@ -608,6 +609,53 @@ fn purge_deletes_the_expired_records_and_keeps_the_live_ones() {
     );
     let memory = run(&dir, &["purge", "--token-store", "memory:"], "");
     assert_eq!(memory.status.code(), Some(1));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_server_purges_expired_records_in_the_background() {
+    let dir = temp_dir("purge-task");
+    create_user(&dir, "alice", "wonderland-42", None);
+    let clock = ClockFile::new(&dir);
+    let clock_arg = clock.arg();
+    let address = free_address();
+    std::fs::write(&clock.path, (now() - 8 * 24 * 3600).to_string()).unwrap();
+    let server = serve(
+        &dir,
+        address,
+        &["--clock-file", &clock_arg, "--purge-every", "0"],
+    );
+    login(address);
+    login(address);
+    drop(server);
+
+    std::fs::write(&clock.path, now().to_string()).unwrap();
+    let server = serve(
+        &dir,
+        address,
+        &["--clock-file", &clock_arg, "--purge-every", "0"],
+    );
+    login(address);
+    let page = metrics_page(address);
+    assert_eq!(
+        sample(&page, "simplejwt_token_records_purged_total", &[]),
+        0.0,
+        "off: {page}"
+    );
+    drop(server);
+
+    // Default: once at start, then every hour.
+    let server = serve(&dir, address, &["--clock-file", &clock_arg]);
+    wait_for("the background purge", 10, || {
+        sample(
+            &metrics_page(address),
+            "simplejwt_token_records_purged_total",
+            &[],
+        ) == 2.0
+    });
+    drop(server);
+    let output = run(&dir, &["purge"], "");
+    assert_eq!(succeeded(&output), "purged 0 expired token records");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

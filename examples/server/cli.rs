@@ -193,6 +193,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ORIGIN", value_parser = cors_origin)]
     pub cors_origin: Vec<String>,
 
+    /// Delete the token records past their expiry every SECONDS in the background, as `server purge`
+    /// does (0: never; ended grace windows are then erased only by `server purge` too)
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub purge_every: u64,
+
     /// On SIGTERM or Ctrl-C, wait at most SECONDS for requests in flight before exiting
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub shutdown_timeout: u64,

@@ -181,6 +181,8 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         metrics,
     })
     .await?;
+    // Runs until the handle is dropped, when serving ends.
+    let _purging = stores::purge_in_background(&jwt, args.purge_every);
     if let Some(files) = key_files {
         files.reload_on_sighup(jwt);
     }

@@ -45,6 +45,8 @@ pub mod names {
     pub const STORE_SECONDS: &str = "simplejwt_token_store_seconds";
     /// Token store calls that failed, by `operation`.
     pub const STORE_ERRORS: &str = "simplejwt_token_store_errors_total";
+    /// Expired token records deleted by the purge task.
+    pub const RECORDS_PURGED: &str = "simplejwt_token_records_purged_total";
 }
 
 /// Histogram buckets of the store latency, in seconds: 100 µs to 5 s.
@@ -83,6 +85,7 @@ pub fn install() -> Result<PrometheusHandle, Error> {
         "Token store call latency"
     );
     describe_counter!(names::STORE_ERRORS, "Token store calls that failed");
+    describe_counter!(names::RECORDS_PURGED, "Expired token records purged");
     Ok(handle)
 }
 

@@ -1,13 +1,14 @@
-//! The token store `--token-store` names, `server purge`, and the trusted
-//! issuers of `--trust-issuer`.
+//! The token store `--token-store` names, its purging (`server purge` and
+//! `--purge-every`), and the trusted issuers of `--trust-issuer`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tower_simplejwt::clock::{Clock, SystemClock};
 use tower_simplejwt::store::sqlite::open_pool;
 use tower_simplejwt::store::sqlite::SqliteTokenStore;
-use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
-use tower_simplejwt::JwtBuilder;
+use tower_simplejwt::store::{MemoryTokenStore, PurgeSchedule, PurgeTask, TokenStore};
+use tower_simplejwt::{Jwt, JwtBuilder};
 
 use crate::app::Options;
 use crate::Error;
@@ -109,6 +110,28 @@ pub async fn purge(database: &str, token_store: Option<&str>) -> Result<(), Erro
     let purged = store.purge_expired(SystemClock.now()).await?;
     println!("purged {purged} expired token record{}", plural(purged));
     Ok(())
+}
+
+/// How often the server erases the successors kept for ended grace windows.
+const WINDOWS_EVERY: Duration = Duration::from_secs(5);
+
+/// The background purge of `--purge-every SECONDS` (`None` for 0): expired
+/// records every that many seconds (and once at start), ended grace windows
+/// every few seconds, at the time of the `Jwt`'s clock.
+pub fn purge_in_background(jwt: &Jwt, seconds: u64) -> Option<PurgeTask> {
+    let records_every = Duration::from_secs(seconds);
+    if records_every.is_zero() {
+        return None;
+    }
+    let schedule = PurgeSchedule {
+        windows_every: WINDOWS_EVERY.min(records_every),
+        records_every,
+    };
+    Some(PurgeTask::spawn_with(
+        jwt.store().clone(),
+        jwt.clock().clone(),
+        schedule,
+    ))
 }
 
 fn plural(count: u64) -> &'static str {

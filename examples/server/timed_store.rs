@@ -84,7 +84,20 @@ impl TokenStore for TimedStore {
     }
 
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(timed("purge_expired", self.inner.purge_expired(now)))
+        Box::pin(async move {
+            let purged = timed("purge_expired", self.inner.purge_expired(now)).await;
+            if let Ok(records) = purged {
+                metrics::counter!(names::RECORDS_PURGED).increment(records);
+            }
+            purged
+        })
+    }
+
+    fn erase_ended_windows(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(timed(
+            "erase_ended_windows",
+            self.inner.erase_ended_windows(now),
+        ))
     }
 }
 
