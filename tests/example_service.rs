@@ -697,6 +697,12 @@ fn claims(token: &str) -> serde_json::Value {
 const DJANGO_HASH: &str =
     "pbkdf2_sha256$1000$importsalt$IyYNypO7e3lvkrpCopyHLXnrSNSXHxabE7Lerog0S1M=";
 
+/// A hash as Django's Argon2PasswordHasher stores it: `argon2` and the PHC string.
+fn django_argon2(password: &str) -> String {
+    let hasher = tower_simplejwt::credentials::PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    format!("argon2{}", hasher.hash(password).unwrap())
+}
+
 #[test]
 fn import_keeps_django_ids_and_pbkdf2_hashes() {
     let dir = temp_dir("import");
@@ -709,17 +715,25 @@ fn import_keeps_django_ids_and_pbkdf2_hashes() {
         {"model": "auth.user", "pk": 9, "fields": {
             "password": DJANGO_HASH, "username": "bob", "is_active": false}},
         {"model": "auth.user", "pk": 12, "fields": {
-            "password": "!Xq3unusable", "username": "carol", "is_active": true}}
+            "password": "!Xq3unusable", "username": "carol", "is_active": true}},
+        {"model": "auth.user", "pk": 14, "fields": {
+            "password": django_argon2("django-argon-9"), "username": "erin", "is_active": true}},
+        {"model": "auth.user", "pk": 15, "fields": {
+            "password": "bcrypt_sha256$$2b$12$abc", "username": "frank", "is_active": true}}
     ]);
     std::fs::write(dir.join("users.json"), dump.to_string()).unwrap();
     let output = run(&dir, &["import", "users.json"], "");
-    assert_eq!(succeeded(&output), "imported 3 users");
+    assert_eq!(succeeded(&output), "imported 5 users");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("\"carol\" has no usable password"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("alice"), "{stderr}");
+    for warned in [
+        "\"carol\" has no usable password",
+        "\"frank\"'s password hash (bcrypt_sha256)",
+    ] {
+        assert!(stderr.contains(warned), "{warned} in {stderr}");
+    }
+    for usable in ["alice", "erin"] {
+        assert!(!stderr.contains(usable), "{stderr}");
+    }
 
     let again = run(&dir, &["import", "users.json"], "");
     failed_with(&again, "a user named \"alice\" already exists");
@@ -729,7 +743,7 @@ fn import_keeps_django_ids_and_pbkdf2_hashes() {
     let from_stdin = run(&dir, &["import", "-"], &json!([]).to_string());
     assert_eq!(succeeded(&from_stdin), "imported 0 users");
     let created = run(&dir, &["createuser", "dave", "--password", "x-42"], "");
-    assert_eq!(succeeded(&created), "created user \"dave\" with id 13");
+    assert_eq!(succeeded(&created), "created user \"dave\" with id 16");
 
     let address = free_address();
     let _server = serve(&dir, address, &[]);
@@ -746,7 +760,17 @@ fn import_keeps_django_ids_and_pbkdf2_hashes() {
         claims(pair.body["access"].as_str().unwrap())["user_id"],
         "5"
     );
-    for (name, password) in [("bob", "django-pass-7"), ("carol", "")] {
+    let erin = post(
+        address,
+        "/api/token/",
+        &json!({"username": "erin", "password": "django-argon-9"}),
+    );
+    assert_eq!(erin.status, 200, "Django's argon2 hash logs in: {erin:?}");
+    assert_eq!(
+        claims(erin.body["access"].as_str().unwrap())["user_id"],
+        "14"
+    );
+    for (name, password) in [("bob", "django-pass-7"), ("carol", ""), ("frank", "x")] {
         let refused = post(
             address,
             "/api/token/",

@@ -1,8 +1,10 @@
 //! `server import FILE`: users from a Django `manage.py dumpdata auth.user`
 //! dump, each with its primary key (the `user_id` of the tokens Django
 //! minted), username, active flag and password hash as they are. Django's
-//! `pbkdf2_sha256` hashes log in unchanged; any other is kept but cannot
-//! match, and is named so its user can be given a new password.
+//! `pbkdf2_sha256` hashes log in unchanged, and its `argon2` ones once
+//! Django's `argon2` prefix is taken off the PHC string argon2-cffi wrote;
+//! any other is kept but cannot match, and is named so its user can be
+//! given a new password.
 //!
 //! The whole file is checked, and checked against the database, before
 //! anything is written.
@@ -117,11 +119,20 @@ fn parse(text: &str) -> Result<Vec<Imported>, String> {
         imported.push(Imported {
             id,
             username,
-            password_hash: record.fields.password,
+            password_hash: stored_form(record.fields.password),
             is_active: record.fields.is_active,
         });
     }
     Ok(imported)
+}
+
+/// The hash as the password hasher reads it: Django's argon2 hashes are
+/// `argon2` followed by a PHC string (`argon2$argon2id$v=19$m=…`).
+fn stored_form(django: String) -> String {
+    match django.strip_prefix("argon2") {
+        Some(phc) if phc.starts_with("$argon2") => phc.to_owned(),
+        _ => django,
+    }
 }
 
 /// Why `user`'s password can never match here, if it cannot.
