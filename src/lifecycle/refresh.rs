@@ -141,7 +141,12 @@ impl Jwt {
         let subject_id = subject_of(claims);
         let rotation = Rotation {
             presented: recorded(self, &claims.jti, subject_id, claims.exp),
-            successor: recorded(self, &successor.claims.jti, subject_id, successor.claims.exp),
+            successor: recorded(
+                self,
+                &successor.claims.jti,
+                subject_id,
+                successor.claims.exp,
+            ),
             sealed_successor,
             rules,
         };
