@@ -97,10 +97,12 @@ async fn an_unreachable_cluster_is_unavailable() {
 }
 
 /// The example server with `--token-store redis+cluster://…`: log in,
-/// refresh (rotation), log out, and the logged-out token is refused.
+/// refresh (rotation), log out, and the logged-out token is refused; its
+/// `purge` subcommand runs on the cluster too.
 #[test]
 fn the_example_server_runs_on_the_cluster() {
-    use process::{create_user, free_address, post, serve, temp_dir};
+    use process::{create_user, free_address, post, run, serve, temp_dir};
+    const CLUSTER: &str = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002/";
 
     let dir = temp_dir("redis-cluster");
     let users = format!("sqlite://{}", dir.join("users.sqlite3").display());
@@ -113,7 +115,9 @@ fn the_example_server_runs_on_the_cluster() {
             "--database",
             &users,
             "--token-store",
-            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002/",
+            CLUSTER,
+            "--purge-every",
+            "0",
         ],
     );
     let login = post(
@@ -141,6 +145,15 @@ fn the_example_server_runs_on_the_cluster() {
             401,
             json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
         )
+    );
+    let purge = run(
+        &dir,
+        &["purge", "--database", &users, "--token-store", CLUSTER],
+        "",
+    );
+    assert!(
+        purge.status.success() && String::from_utf8_lossy(&purge.stdout).starts_with("purged "),
+        "the purge subcommand scans the cluster: {purge:?}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
