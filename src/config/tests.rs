@@ -5,12 +5,22 @@ use jsonwebtoken::Algorithm;
 use super::*;
 
 #[test]
-fn defaults_are_simplejwts() {
+fn defaults_are_simplejwts_with_rotation_and_without_migration_mode() {
     let config = JwtConfig::default();
     assert_eq!(config.access_token_lifetime, Duration::from_secs(300));
     assert_eq!(config.refresh_token_lifetime, Duration::from_secs(86_400));
-    assert!(!config.rotate_refresh_tokens);
-    assert!(!config.blacklist_after_rotation);
+    assert!(config.rotate_refresh_tokens);
+    assert!(config.blacklist_after_rotation);
+    assert!(!config.accept_unrecorded_refresh_tokens);
+    let simplejwt = JwtConfig::new("k").with_rotation(false, false);
+    assert!(!simplejwt.rotate_refresh_tokens && !simplejwt.blacklist_after_rotation);
+    let guide = JwtConfig::simplejwt_guide("k");
+    assert!(guide.accept_unrecorded_refresh_tokens);
+    assert!(
+        !guide
+            .with_migration_mode(false)
+            .accept_unrecorded_refresh_tokens
+    );
     assert_eq!(config.algorithm, Algorithm::HS256);
     assert_eq!(config.leeway, Duration::ZERO);
     assert_eq!(config.auth_header_name, "Authorization");
@@ -123,3 +133,4 @@ fn the_login_path_is_read_under_its_former_name_too() {
             .unwrap();
     assert_eq!(config.paths.issue, "/auth/in/");
 }
+
