@@ -91,12 +91,19 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
     if jwt.config().cookies.enabled {
         // The browser sends cookies on its own: refuse cross-site requests
         // that change state (Sec-Fetch-Site / Origin checks, no token state).
-        router = router.layer(tower_http::csrf::CsrfLayer::new());
+        router =
+            router.layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(csrf_failed));
     }
     if options.log_requests {
         router = router.layer(middleware::from_fn(log_request));
     }
     Ok((router, jwt))
+}
+
+/// A request the CSRF check refused: DRF's 403 body, with the reason.
+fn csrf_failed(error: tower_http::csrf::ProtectionError) -> Response {
+    let body = Json(json!({"detail": format!("CSRF Failed: {error}.")}));
+    (StatusCode::FORBIDDEN, body).into_response()
 }
 
 /// The paths `JwtLayer` answers itself: the four token endpoints and the
