@@ -75,7 +75,7 @@ async fn endpoint(carol_hash: &str) -> Endpoint {
         .create("carol", carol_hash, true)
         .await
         .expect("carol");
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .build()
         .expect("jwt");

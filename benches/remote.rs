@@ -53,6 +53,7 @@ async fn verifiers() -> (Jwt, Jwt, Jwt, String) {
         Arc::new(PasswordAuthenticator::new(users, PasswordHasher::default()));
 
     let local_config = JwtConfig::simplejwt_guide(SECRET)
+        .with_migration_mode(false)
         .with_issuer(ISSUER)
         .with_audience(AUDIENCE);
     let local = Jwt::builder(local_config)
@@ -87,7 +88,7 @@ async fn verifiers() -> (Jwt, Jwt, Jwt, String) {
                     (remote.id == "1").then(|| Subject::new("1", "alice", true))
                 });
             }
-            let config = JwtConfig::simplejwt_guide(SECRET);
+            let config = JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false);
             let remote =
                 RemoteIssuers::start(&config, vec![issuer], settings, Arc::new(SystemClock))
                     .await

@@ -64,17 +64,23 @@ async fn refresh_chain(store: Arc<dyn TokenStore>, iters: u64) -> Duration {
 
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
-        .shared_token_store(store)
+        .shared_token_store(store.clone())
         .build()
         .unwrap();
-    let mut refresh = jwt
-        .codec()
-        .mint_pair("1", &serde_json::Map::new())
-        .unwrap()
-        .refresh
-        .token;
+    let pair = jwt.codec().mint_pair("1", &serde_json::Map::new()).unwrap();
+    // Recorded as a login records it: unrecorded tokens are refused by default.
+    let claims = &pair.refresh.claims;
+    store
+        .record(tower_simplejwt::store::RecordedToken::new(
+            &claims.jti,
+            "1",
+            claims.exp,
+        ))
+        .await
+        .unwrap();
+    let mut refresh = pair.refresh.token;
     let not_found = tower::service_fn(|_: http::Request<Full<bytes::Bytes>>| async {
         Ok::<_, std::convert::Infallible>(http::Response::new(Full::<bytes::Bytes>::default()))
     });

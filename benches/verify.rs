@@ -375,10 +375,12 @@ fn alice(runtime: &tokio::runtime::Runtime) -> (tower_simplejwt::Jwt, String) {
     runtime
         .block_on(users.create("alice", "unused", true))
         .unwrap();
-    let jwt = tower_simplejwt::Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
-        .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
-        .build()
-        .unwrap();
+    let jwt = tower_simplejwt::Jwt::builder(
+        JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false),
+    )
+    .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
+    .build()
+    .unwrap();
     let token = jwt
         .codec()
         .mint_pair("1", &serde_json::Map::new())

@@ -15,7 +15,7 @@
 //!     Json(serde_json::json!({"username": subject.username, "jti": claims.jti}))
 //! }
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();

@@ -264,30 +264,47 @@ fn cookie_value(set_cookie: &str) -> &str {
     set_cookie.split(';').next().unwrap()
 }
 
-#[tokio::test]
-async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
-    let server = cookie_server().await;
+/// The `Cookie` header a browser sends back after `answer`'s two cookies.
+fn cookie_header(answer: &Answer) -> String {
+    let cookies = set_cookies(answer);
+    format!(
+        "{}; {}",
+        cookie_value(&cookies[0]),
+        cookie_value(&cookies[1])
+    )
+}
+
+/// Logs alice in; returns the answer (its cookies carry the tokens).
+async fn cookie_login(server: &Server) -> Answer {
     let login = server
         .post(
             "/api/token/",
             json!({"username": "alice", "password": "wonderland-42"}),
         )
         .await;
-    assert_eq!(login.status, 200);
-    let (access, refresh) = (login.str("access"), login.str("refresh"));
+    assert_eq!(login.status, 200, "{}", login.text);
+    login
+}
+
+#[tokio::test]
+async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
+    let server = cookie_server().await;
+    let login = cookie_login(&server).await;
+    assert_eq!(login.body, json!({}), "no token a script could read");
+    let cookies = set_cookies(&login);
+    let access = cookie_value(&cookies[0]).trim_start_matches("__Host-access_token=");
+    let refresh = cookie_value(&cookies[1]).trim_start_matches("__Secure-refresh_token=");
+    assert_eq!(claims_of(access)["token_type"], json!("access"));
+    assert_eq!(claims_of(refresh)["token_type"], json!("refresh"));
     assert_eq!(
-        set_cookies(&login),
+        cookies,
         [
-            format!("access_token={access}; Path=/; Max-Age=7200; HttpOnly; Secure; SameSite=Strict"),
-            format!("refresh_token={refresh}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict"),
+            format!("__Host-access_token={access}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict"),
+            format!("__Secure-refresh_token={refresh}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict"),
         ],
-        "the JSON body stays as the contract says; the cookies carry the same tokens"
+        "the access cookie outlives its token, so that an expired one reaches automatic refresh"
     );
-    let cookie = format!(
-        "{}; {}",
-        cookie_value(&set_cookies(&login)[0]),
-        cookie_value(&set_cookies(&login)[1])
-    );
+    let cookie = cookie_header(&login);
 
     // The access cookie authenticates without an Authorization header.
     let me = server
@@ -304,10 +321,10 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
     let renewed = set_cookies(&refreshed);
     assert_eq!(renewed.len(), 2, "{renewed:?}");
     assert!(
-        renewed[0].starts_with("access_token=")
-            && renewed[0].ends_with("; Path=/; Max-Age=7200; HttpOnly; Secure; SameSite=Strict")
+        renewed[0].starts_with("__Host-access_token=")
+            && renewed[0].ends_with("; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict")
     );
-    assert!(renewed[1].starts_with("refresh_token="));
+    assert!(renewed[1].starts_with("__Secure-refresh_token="));
     assert!(
         refreshed.headers.get("x-access-token").is_none(),
         "cookie mode answers with cookies only"
@@ -315,11 +332,7 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
     assert_eq!(refreshed.headers["cache-control"], "no-store");
 
     // The refresh endpoint reads the refresh cookie when the body has none (same-origin POST).
-    let renewed_cookie = format!(
-        "{}; {}",
-        cookie_value(&renewed[0]),
-        cookie_value(&renewed[1])
-    );
+    let renewed_cookie = cookie_header(&refreshed);
     let headers = [
         ("cookie", renewed_cookie.as_str()),
         ("content-type", "application/json"),
@@ -328,15 +341,11 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
     let by_cookie = server
         .request(Method::POST, "/api/token/refresh/", &headers, "{}")
         .await;
-    assert_eq!(by_cookie.status, 200, "{}", by_cookie.text);
+    by_cookie.assert(200, json!({}));
     assert_eq!(set_cookies(&by_cookie).len(), 2);
 
     // Logout by cookie clears both cookies.
-    let latest = format!(
-        "{}; {}",
-        cookie_value(&set_cookies(&by_cookie)[0]),
-        cookie_value(&set_cookies(&by_cookie)[1])
-    );
+    let latest = cookie_header(&by_cookie);
     let headers = [
         ("cookie", latest.as_str()),
         ("content-type", "application/json"),
@@ -349,8 +358,8 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
     assert_eq!(
         set_cookies(&logout),
         [
-            "access_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
-            "refresh_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+            "__Host-access_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+            "__Secure-refresh_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
         ]
     );
     let headers = [
@@ -366,24 +375,92 @@ async fn cookie_mode_sets_exact_attributes_and_reads_cookies_back() {
 #[tokio::test]
 async fn cookie_mode_without_auto_refresh_scopes_the_refresh_cookie() {
     let server = Server::start_configured(|options| options.cookies = true).await;
-    let login = server
-        .post(
-            "/api/token/",
-            json!({"username": "alice", "password": "wonderland-42"}),
-        )
-        .await;
+    let login = cookie_login(&server).await;
+    assert_eq!(login.body, json!({}));
+    let cookies = set_cookies(&login);
     assert!(
-        set_cookies(&login)[1].contains("; Path=/api/token/refresh/;"),
-        "{:?}",
-        set_cookies(&login)
+        cookies[1].starts_with("__Secure-refresh_token=")
+            && cookies[1].contains("; Path=/api/token/refresh/;"),
+        "{cookies:?}"
     );
+    assert!(cookies[0].contains("; Max-Age=604800;"), "{cookies:?}");
+    // An expired access cookie is "expired", not "not provided": the client refreshes.
+    server.advance(7200);
+    let access = cookie_value(&cookies[0]);
+    server
+        .request(Method::GET, "/api/me/", &[("cookie", access)], "")
+        .await
+        .assert(401, wrapped("Token is expired"));
+}
+
+#[tokio::test]
+async fn a_token_cookie_sent_twice_is_no_credential() {
+    let server = cookie_server().await;
+    let login = cookie_login(&server).await;
+    let cookies = set_cookies(&login);
+    let access = cookie_value(&cookies[0]);
+    let refresh = cookie_value(&cookies[1]);
+    // A sibling subdomain planted a cookie of the same name (Domain=parent):
+    // the browser sends both, in an order the server cannot trust.
+    let planted = format!("{access}; __Host-access_token=planted");
+    server
+        .request(Method::GET, "/api/me/", &[("cookie", &planted)], "")
+        .await
+        .assert(
+            401,
+            json!({"detail": "Authentication credentials were not provided."}),
+        );
+    let planted = format!("__Secure-refresh_token=planted; {refresh}");
+    let headers = [
+        ("cookie", planted.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    server
+        .request(Method::POST, "/api/token/refresh/", &headers, "{}")
+        .await
+        .assert(400, json!({"refresh": ["This field is required."]}));
+}
+
+#[tokio::test]
+async fn automatic_refresh_never_rotates_on_a_cross_site_request_in_cookie_mode() {
+    let server = cookie_server().await;
+    let login = cookie_login(&server).await;
+    let cookie = cookie_header(&login);
+    server.advance(7200);
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let cross_site_requests = [
+        vec![
+            ("cookie", cookie.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        vec![
+            ("cookie", cookie.as_str()),
+            ("origin", "https://evil.example"),
+        ],
+    ];
+    for headers in cross_site_requests {
+        let refused = server.request(Method::GET, "/api/me/", &headers, "").await;
+        refused.assert(401, wrapped("Token is expired"));
+        assert!(set_cookies(&refused).is_empty(), "{headers:?}");
+    }
+    // Nothing was rotated: the same pair still refreshes on a same-origin request.
+    let origin = format!("http://{host}");
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("sec-fetch-site", "same-origin"),
+        ("origin", origin.as_str()),
+    ];
+    let refreshed = server.request(Method::GET, "/api/me/", &headers, "").await;
+    refreshed.assert(200, json!({"username": "alice"}));
+    assert_eq!(set_cookies(&refreshed).len(), 2);
 }
 
 #[tokio::test]
 async fn cross_site_posts_are_refused_in_cookie_mode() {
     let server = cookie_server().await;
-    let (refresh, _) = server.login(ALICE).await;
-    let cookie = format!("refresh_token={refresh}");
+    let login = cookie_login(&server).await;
+    let cookie = cookie_header(&login);
     let host = server.base.trim_start_matches("http://").to_owned();
     let cross_site = [
         ("cookie", cookie.as_str()),
@@ -411,8 +488,8 @@ async fn cross_site_posts_are_refused_in_cookie_mode() {
 #[tokio::test]
 async fn a_refreshed_answer_with_cookies_is_no_store_even_where_the_app_said_public() {
     let server = cookie_server().await;
-    let (refresh, access) = server.login(ALICE).await;
-    let cookie = format!("access_token={access}; refresh_token={refresh}");
+    let login = cookie_login(&server).await;
+    let cookie = cookie_header(&login);
     server.advance(7200);
     let refreshed = public_route(&server, &[("cookie", cookie.as_str())]).await;
     assert_eq!(all(&refreshed, "set-cookie").len(), 2);

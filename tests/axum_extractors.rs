@@ -47,7 +47,7 @@ fn get_with(path: &str, access: Option<&str>) -> Request<Body> {
 async fn extractors_and_token_routes() {
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
         .build()
         .unwrap();
@@ -119,7 +119,7 @@ struct Tenant {
 async fn claims_of_another_type_are_a_server_error() {
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
         .build()
         .unwrap();

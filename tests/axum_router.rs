@@ -35,7 +35,7 @@ async fn jwt_layer_on_a_router() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .build()
         .unwrap();

@@ -31,7 +31,7 @@ async fn token_endpoints_and_a_protected_route_on_plain_hyper() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .clock(Arc::new(clock.clone()))
         .build()

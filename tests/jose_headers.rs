@@ -310,7 +310,7 @@ mod remote_keys {
         let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
         let app = Router::new().route("/jwks.json", get(move || async move { Json(jwks) }));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let config = JwtConfig::simplejwt_guide(SECRET);
+        let config = JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false);
         let remote = RemoteIssuers::start(
             &config,
             vec![RemoteIssuer::new(ISSUER, &url).with_audience(AUDIENCE)],

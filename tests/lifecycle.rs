@@ -41,7 +41,7 @@ async fn app(config: JwtConfig) -> App {
 }
 
 async fn guide() -> App {
-    app(JwtConfig::simplejwt_guide(SECRET)).await
+    app(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false)).await
 }
 
 fn is_blacklisted<T: std::fmt::Debug>(result: Result<T, LifecycleError>) -> bool {
@@ -150,6 +150,7 @@ async fn refresh_rotates_and_a_replay_revokes_the_family() {
 #[tokio::test]
 async fn a_replay_within_the_grace_window_gets_the_same_successor() {
     let config = JwtConfig::simplejwt_guide(SECRET)
+        .with_migration_mode(false)
         .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
     let app = app(config).await;
     let pair = app.jwt.login("alice", "wonderland-42").await.unwrap();
@@ -168,7 +169,9 @@ async fn a_replay_within_the_grace_window_gets_the_same_successor() {
 
 #[tokio::test]
 async fn refresh_without_rotation_and_for_a_user_gone_inactive() {
-    let config = JwtConfig::simplejwt_guide(SECRET).with_rotation(false, false);
+    let config = JwtConfig::simplejwt_guide(SECRET)
+        .with_migration_mode(false)
+        .with_rotation(false, false);
     let app = app(config).await;
     let pair = app.jwt.login("alice", "wonderland-42").await.unwrap();
     let refreshed = app.jwt.refresh(&pair.refresh.token).await.unwrap();

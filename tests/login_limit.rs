@@ -92,7 +92,7 @@ fn one_login_at_a_time() -> Setup {
     let hasher = PasswordHasher::argon2id(1024, 1, 1).expect("params");
     let authenticator = PasswordAuthenticator::new(users, hasher)
         .with_login_limit(LoginLimit::new(64 * 1024 * 1024, 1));
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(authenticator)
         .build()
         .expect("jwt");

@@ -290,8 +290,9 @@ async fn trusted_issuer(
     )
     .await
     .expect("the first fetch succeeds");
-    let mut config =
-        JwtConfig::simplejwt_guide(LOCAL_SECRET).with_auto_refresh(AutoRefreshSettings::enabled());
+    let mut config = JwtConfig::simplejwt_guide(LOCAL_SECRET)
+        .with_migration_mode(false)
+        .with_auto_refresh(AutoRefreshSettings::enabled());
     config.reuse_grace = Duration::from_secs(10);
     let verifier = Verifier::new(clock, config, remote.clone()).await;
     (published, a, remote, verifier)
@@ -308,7 +309,7 @@ async fn remote_issuer_keys_are_fetched_once_cached_and_rate_limited() {
 
     // The verifying server: its own HS256 key for its own tokens, and the issuer's keys.
     let clock = ManualClock::new(1_800_000_000);
-    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET);
+    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET).with_migration_mode(false);
     let settings = RemoteSettings {
         refresh_interval: Duration::from_secs(3600),
         min_refetch_interval: Duration::from_secs(60),
@@ -442,7 +443,7 @@ async fn remote_http_is_refused_without_the_opt_in() {
             .jwks(),
     );
     let clock = Arc::new(ManualClock::new(1_800_000_000));
-    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET);
+    let config = JwtConfig::simplejwt_guide(LOCAL_SECRET).with_migration_mode(false);
 
     // A plain-HTTP key URL: refused at start-up, before anything is fetched.
     let jwks_url = format!("{base}/jwks.json");
@@ -965,7 +966,12 @@ async fn two_issuers_never_share_subjects_or_keys() {
     )
     .await
     .unwrap();
-    let verifier = Verifier::new(&clock, JwtConfig::simplejwt_guide(LOCAL_SECRET), remote).await;
+    let verifier = Verifier::new(
+        &clock,
+        JwtConfig::simplejwt_guide(LOCAL_SECRET).with_migration_mode(false),
+        remote,
+    )
+    .await;
 
     // User "1" of each issuer: two remote subjects, told apart by issuer.
     for (iss, signing) in [(ISSUER, &a), (second, &b)] {

@@ -305,11 +305,15 @@ async fn hmac_signed_with_the_public_key_is_refused_by_an_rs256_server() {
     let public_pem = fixture("rsa_public.pem");
     let users = MemoryUserStore::new();
     users.create("alice", "unused", true).await.unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide("unused").with_key_pair(
-        jsonwebtoken::Algorithm::RS256,
-        fixture("rsa_private.pem"),
-        public_pem.clone(),
-    ))
+    let jwt = Jwt::builder(
+        JwtConfig::simplejwt_guide("unused")
+            .with_migration_mode(false)
+            .with_key_pair(
+                jsonwebtoken::Algorithm::RS256,
+                fixture("rsa_private.pem"),
+                public_pem.clone(),
+            ),
+    )
     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     .build()
     .unwrap();

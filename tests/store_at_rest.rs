@@ -124,6 +124,7 @@ async fn successor_at_rest<S: TokenStore + Dump + Clone>(store: S) {
     let shared: SharedClock = Arc::new(clock.clone());
     let jwt = Jwt::builder(
         JwtConfig::simplejwt_guide("the at-rest test secret, of 32 bytes or more")
+            .with_migration_mode(false)
             .with_reuse(Duration::from_secs(GRACE), ReusePolicy::RevokeFamily),
     )
     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))

@@ -60,6 +60,7 @@ async fn logout_beats_the_other_tab(name: &str, store: Arc<dyn TokenStore>, grac
     let shared: SharedClock = Arc::new(clock.clone());
     let jwt = Jwt::builder(
         JwtConfig::simplejwt_guide("the logout test secret, of 32 bytes or more")
+            .with_migration_mode(false)
             .with_reuse(Duration::from_secs(grace), ReusePolicy::RevokeFamily),
     )
     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))

@@ -42,7 +42,7 @@ async fn grpc_calls_with_valid_expired_and_missing_tokens() {
         .create("alice", &hasher.hash("wonderland-42").unwrap(), true)
         .await
         .unwrap();
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .clock(Arc::new(clock.clone()))
         .build()

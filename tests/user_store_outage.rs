@@ -107,7 +107,7 @@ fn app(jwt: Jwt) -> Endpoint {
 
 fn jwt_over(users: impl UserStore) -> Jwt {
     let hasher = PasswordHasher::argon2id(1024, 1, 1).expect("params");
-    Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .build()
         .expect("jwt")
@@ -207,7 +207,7 @@ async fn each_failure_is_answered_as_whose_it_is() {
         ),
     ];
     for (error, expected) in cases {
-        let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+        let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
             .authenticator(Failing(error.clone()))
             .build()
             .expect("jwt");

@@ -90,12 +90,12 @@ pub fn targets() -> (tokio::runtime::Runtime, Vec<Target>) {
         users.create("alice", "unused", true).await.unwrap();
         let authenticator: Arc<dyn Authenticator> =
             Arc::new(PasswordAuthenticator::new(users, PasswordHasher::default()));
-        let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+        let jwt = Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
             .shared_authenticator(authenticator.clone())
             .build()
             .unwrap();
         let token = access_token(&jwt);
-        let mut uncached_config = JwtConfig::simplejwt_guide(SECRET);
+        let mut uncached_config = JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false);
         uncached_config.verified_token_cache_capacity = 0;
         let uncached = Jwt::builder(uncached_config)
             .shared_authenticator(authenticator.clone())
@@ -193,6 +193,7 @@ async fn remote_variants() -> (Router, String, Router, String) {
     let issuer = "http://issuer.bench";
     let audience = "bench-api";
     let local_config = JwtConfig::simplejwt_guide(SECRET)
+        .with_migration_mode(false)
         .with_issuer(issuer)
         .with_audience(audience);
     let local = Jwt::builder(local_config.clone())
@@ -209,7 +210,7 @@ async fn remote_variants() -> (Router, String, Router, String) {
     let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
     let published = Router::new().route("/jwks.json", get(move || async move { Json(jwks) }));
     tokio::spawn(async move { axum::serve(listener, published).await.unwrap() });
-    let config = JwtConfig::simplejwt_guide(SECRET);
+    let config = JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false);
     // The remote subject "1" is linked to the local alice, so the handler
     // does the same work on both routes.
     let linked = RemoteIssuer::new(issuer, url)

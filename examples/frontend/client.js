@@ -1,6 +1,8 @@
 // tower-simplejwt frontend client: the simplejwt guide's interceptor, done right.
 //
-// - attaches the access token (header mode) or relies on HttpOnly cookies (cookie mode);
+// - attaches the access token (header mode) or relies on HttpOnly cookies (cookie mode,
+//   the server's --cookies: the login and refresh answers then carry no token in their
+//   bodies, only in cookies no script can read, so this client stores nothing);
 // - on a 401 whose body has code "token_not_valid", refreshes once — concurrent
 //   failing requests wait for the same refresh (single flight, no refresh storm) —
 //   then retries the original request once; it never loops;
@@ -52,6 +54,8 @@ export function createAuthClient(options = {}) {
   const access = () => storage.getItem(ACCESS);
   const refresh = () => storage.getItem(REFRESH);
 
+  // Cookie mode: the bodies carry no refresh token (and an access token only when the
+  // server is configured to put it there); the cookies are the browser's business.
   function store(tokens) {
     if (mode !== 'header') return;
     if (tokens.access) storage.setItem(ACCESS, tokens.access);

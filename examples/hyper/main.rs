@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     users
         .create("alice", &hasher.hash("wonderland-42")?, true)
         .await?;
-    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(secret))
+    let jwt = Jwt::builder(JwtConfig::simplejwt_guide(secret).with_migration_mode(false))
         .token_store(MemoryTokenStore::new())
         .authenticator(PasswordAuthenticator::new(users, hasher))
         .build()?;

@@ -115,7 +115,7 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
         // The browser sends cookies on its own: refuse cross-site requests
         // that change state (Sec-Fetch-Site / Origin checks, no token state),
         // except from the origins CORS lets in.
-        let mut csrf = tower_http::csrf::CsrfLayer::new();
+        let mut csrf = tower_http::csrf::CsrfLayer::new().with_rejection_response(csrf_failed);
         for origin in &options.cors_origins {
             csrf = csrf.add_trusted_origin(origin)?;
         }
@@ -129,6 +129,12 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
         router = router.layer(cors);
     }
     Ok((router, jwt))
+}
+
+/// A request the CSRF check refused: DRF's 403 body, with the reason.
+fn csrf_failed(error: tower_http::csrf::ProtectionError) -> Response {
+    let body = Json(json!({"detail": format!("CSRF Failed: {error}.")}));
+    (StatusCode::FORBIDDEN, body).into_response()
 }
 
 /// The paths `JwtLayer` answers itself: the four token endpoints and the

@@ -153,6 +153,14 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
     if args.cookies {
         config = config.with_cookies(CookieSettings::enabled());
     }
+    // The guide's migration mode needs a store that survives a restart.
+    let scheme = args
+        .token_store
+        .as_deref()
+        .and_then(|url| url.split(':').next());
+    if scheme == Some("memory") {
+        config = config.with_migration_mode(false);
+    }
     if let Some(issuer) = &args.issuer {
         config = config.with_issuer(issuer.clone());
     }

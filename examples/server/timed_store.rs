@@ -99,6 +99,10 @@ impl TokenStore for TimedStore {
             self.inner.erase_ended_windows(now),
         ))
     }
+
+    fn is_durable(&self) -> bool {
+        self.inner.is_durable()
+    }
 }
 
 /// Runs `call`, recording its latency and, when it fails, a store error.

@@ -21,7 +21,7 @@ pub static CODEC: LazyLock<TokenCodec> = LazyLock::new(|| {
 
 pub static JWT: LazyLock<Jwt> = LazyLock::new(|| {
     let hasher = PasswordHasher::argon2id(8, 1, 1).expect("cheap argon2");
-    Jwt::builder(JwtConfig::simplejwt_guide(SECRET))
+    Jwt::builder(JwtConfig::simplejwt_guide(SECRET).with_migration_mode(false))
         .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), hasher))
         .clock(Arc::new(ManualClock::new(NOW)))
         .build()

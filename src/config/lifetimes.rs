@@ -75,6 +75,29 @@ impl JwtConfig {
         self
     }
 
+    /// Sets migration mode (`accept_unrecorded_refresh_tokens`): whether a
+    /// validly signed refresh token the store has no record of is accepted,
+    /// starting a new family, or refused as blacklisted (the default).
+    ///
+    /// Turn it on while clients still hold tokens minted by another server
+    /// sharing the key, and only over a durable token store: a store that
+    /// forgets on restart would bring every logged-out token back, so
+    /// building a `Jwt` refuses that combination.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::config::JwtConfig;
+    ///
+    /// let config = JwtConfig::simplejwt_guide("secret").with_migration_mode(false);
+    /// assert!(!config.accept_unrecorded_refresh_tokens);
+    /// assert!(JwtConfig::new("secret").with_migration_mode(true).accept_unrecorded_refresh_tokens);
+    /// ```
+    pub fn with_migration_mode(mut self, accept_unrecorded_refresh_tokens: bool) -> Self {
+        self.accept_unrecorded_refresh_tokens = accept_unrecorded_refresh_tokens;
+        self
+    }
+
     /// Sets the leeway on `exp`, `nbf` and `iat`.
     ///
     /// # Examples

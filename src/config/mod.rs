@@ -1,9 +1,12 @@
 //! [`JwtConfig`]: every setting, with djangorestframework-simplejwt's names and defaults.
 //!
-//! The defaults are simplejwt's own (access 5 min, refresh 1 day, no
-//! rotation); [`JwtConfig::simplejwt_guide`] is the preset of the guide that
-//! the contract was observed under (access 2 h, refresh 7 d, rotation with
-//! blacklisting). A configuration is plain data that serde can load; it is
+//! The defaults are simplejwt's lifetimes (access 5 min, refresh 1 day) with
+//! two changes of ours: refresh tokens rotate and a rotated one is
+//! blacklisted (RFC 9700 §4.14.2 asks rotation of public clients; simplejwt
+//! leaves it off), and a refresh token the store has no record of is refused
+//! (migration mode off). [`JwtConfig::simplejwt_guide`] is the preset of the
+//! guide that the contract was observed under (access 2 h, refresh 7 d,
+//! rotation with blacklisting, migration mode on). A configuration is plain data that serde can load; it is
 //! checked, and its keys parsed, once, when the token codec
 //! (`token::TokenCodec::new`) is built from it.
 //!
@@ -63,6 +66,8 @@ mod tests;
 /// assert_eq!(config.access_token_lifetime.as_secs(), 300);
 /// assert_eq!(config.refresh_token_lifetime.as_secs(), 86_400);
 /// assert_eq!(config.auth_header_types, ["Bearer"]);
+/// assert!(config.rotate_refresh_tokens && config.blacklist_after_rotation);
+/// assert!(!config.accept_unrecorded_refresh_tokens);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -74,9 +79,13 @@ pub struct JwtConfig {
     /// `REFRESH_TOKEN_LIFETIME` (default 1 day). Seconds in serde.
     #[serde(with = "lifetimes::seconds")]
     pub refresh_token_lifetime: Duration,
-    /// `ROTATE_REFRESH_TOKENS`: the refresh endpoint also returns a new refresh token (default false).
+    /// `ROTATE_REFRESH_TOKENS`: the refresh endpoint also returns a new
+    /// refresh token (default true; **ours**: simplejwt's default is false,
+    /// RFC 9700 §4.14.2 asks rotation of public clients).
     pub rotate_refresh_tokens: bool,
-    /// `BLACKLIST_AFTER_ROTATION`: a rotated refresh token is refused from then on (default false).
+    /// `BLACKLIST_AFTER_ROTATION`: a rotated refresh token is refused from
+    /// then on (default true; **ours**: simplejwt's default is false).
+    /// `with_rotation(false, false)` restores simplejwt's behaviour.
     pub blacklist_after_rotation: bool,
     /// `ALGORITHM` (default HS256). The token header never overrides it.
     pub algorithm: Algorithm,
@@ -120,10 +129,17 @@ pub struct JwtConfig {
     pub reuse_grace: Duration,
     /// What a replay of a rotated refresh token after the grace window revokes.
     pub reuse_policy: ReusePolicy,
-    /// Accept a validly signed refresh token whose `jti` the store has never
-    /// seen, starting a new family (default true, as the reference does, for
-    /// tokens minted by another server sharing the key). Turn off once a
-    /// migration is over.
+    /// Migration mode: accept a validly signed refresh token whose `jti` the
+    /// store has never seen, starting a new family, as the reference does
+    /// (for tokens minted by another server sharing the key, such as the
+    /// Django backend during a migration). Default false: such a token is
+    /// refused as blacklisted. On in [`JwtConfig::simplejwt_guide`]; turn it
+    /// off once a migration is over.
+    ///
+    /// A store that forgets its records on restart turns every logged-out
+    /// token into an unrecorded one, so building a `Jwt` with migration
+    /// mode on and a store that is not durable (`TokenStore::is_durable`)
+    /// fails. See [`JwtConfig::with_migration_mode`].
     pub accept_unrecorded_refresh_tokens: bool,
     /// Tokens in HttpOnly cookies (off by default); see [`CookieSettings`].
     pub cookies: CookieSettings,

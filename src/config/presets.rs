@@ -1,4 +1,4 @@
-//! The defaults (simplejwt's own) and the guide's preset.
+//! The defaults (simplejwt's, with rotation on and migration mode off) and the guide's preset.
 
 use std::time::Duration;
 
@@ -11,8 +11,8 @@ impl Default for JwtConfig {
         JwtConfig {
             access_token_lifetime: Duration::from_secs(5 * 60),
             refresh_token_lifetime: Duration::from_secs(24 * 60 * 60),
-            rotate_refresh_tokens: false,
-            blacklist_after_rotation: false,
+            rotate_refresh_tokens: true,
+            blacklist_after_rotation: true,
             algorithm: Algorithm::HS256,
             signing_key: Secret::default(),
             verifying_key: None,
@@ -29,7 +29,7 @@ impl Default for JwtConfig {
             paths: EndpointPaths::default(),
             reuse_grace: Duration::ZERO,
             reuse_policy: ReusePolicy::RevokeFamily,
-            accept_unrecorded_refresh_tokens: true,
+            accept_unrecorded_refresh_tokens: false,
             cookies: CookieSettings::default(),
             auto_refresh: AutoRefreshSettings::default(),
             max_body_bytes: 64 * 1024,
@@ -41,7 +41,9 @@ impl Default for JwtConfig {
 }
 
 impl JwtConfig {
-    /// simplejwt's defaults, signing with `signing_key` (an HS256 secret).
+    /// The library's defaults, signing with `signing_key` (an HS256 secret):
+    /// simplejwt's lifetimes and names, rotation with blacklisting after
+    /// rotation on, migration mode off.
     ///
     /// # Examples
     ///
@@ -50,7 +52,12 @@ impl JwtConfig {
     ///
     /// let config = JwtConfig::new("a long random secret, 32 bytes or more");
     /// assert_eq!(config.signing_key.expose(), "a long random secret, 32 bytes or more");
-    /// assert!(!config.rotate_refresh_tokens);
+    /// assert!(config.rotate_refresh_tokens && config.blacklist_after_rotation);
+    /// assert!(!config.accept_unrecorded_refresh_tokens);
+    ///
+    /// // simplejwt's own defaults, one line away:
+    /// let simplejwt = JwtConfig::new("a long random secret, 32 bytes or more").with_rotation(false, false);
+    /// assert!(!simplejwt.rotate_refresh_tokens);
     /// ```
     pub fn new(signing_key: impl Into<Secret>) -> Self {
         JwtConfig {
@@ -59,7 +66,11 @@ impl JwtConfig {
         }
     }
 
-    /// The guide's preset: access 2 h, refresh 7 d, rotation on, blacklist after rotation on.
+    /// The guide's preset: access 2 h, refresh 7 d, rotation on, blacklist
+    /// after rotation on, and migration mode on (tokens of the Django backend
+    /// it replaces keep working), which needs a durable token store: a `Jwt`
+    /// built from this preset over the in-memory store fails to build unless
+    /// migration mode is turned off.
     ///
     /// # Examples
     ///
@@ -70,6 +81,7 @@ impl JwtConfig {
     /// assert_eq!(config.access_token_lifetime.as_secs(), 7200);
     /// assert_eq!(config.refresh_token_lifetime.as_secs(), 604_800);
     /// assert!(config.rotate_refresh_tokens && config.blacklist_after_rotation);
+    /// assert!(config.accept_unrecorded_refresh_tokens);
     /// ```
     pub fn simplejwt_guide(signing_key: impl Into<Secret>) -> Self {
         JwtConfig {
@@ -77,6 +89,7 @@ impl JwtConfig {
             refresh_token_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             rotate_refresh_tokens: true,
             blacklist_after_rotation: true,
+            accept_unrecorded_refresh_tokens: true,
             ..JwtConfig::new(signing_key)
         }
     }

@@ -5,12 +5,22 @@ use jsonwebtoken::Algorithm;
 use super::*;
 
 #[test]
-fn defaults_are_simplejwts() {
+fn defaults_are_simplejwts_with_rotation_and_without_migration_mode() {
     let config = JwtConfig::default();
     assert_eq!(config.access_token_lifetime, Duration::from_secs(300));
     assert_eq!(config.refresh_token_lifetime, Duration::from_secs(86_400));
-    assert!(!config.rotate_refresh_tokens);
-    assert!(!config.blacklist_after_rotation);
+    assert!(config.rotate_refresh_tokens);
+    assert!(config.blacklist_after_rotation);
+    assert!(!config.accept_unrecorded_refresh_tokens);
+    let simplejwt = JwtConfig::new("k").with_rotation(false, false);
+    assert!(!simplejwt.rotate_refresh_tokens && !simplejwt.blacklist_after_rotation);
+    let guide = JwtConfig::simplejwt_guide("k");
+    assert!(guide.accept_unrecorded_refresh_tokens);
+    assert!(
+        !guide
+            .with_migration_mode(false)
+            .accept_unrecorded_refresh_tokens
+    );
     assert_eq!(config.algorithm, Algorithm::HS256);
     assert_eq!(config.leeway, Duration::ZERO);
     assert_eq!(config.auth_header_name, "Authorization");
@@ -122,4 +132,46 @@ fn the_login_path_is_read_under_its_former_name_too() {
         serde_json::from_str(r#"{"signing_key": "s3cret", "paths": {"issue": "/auth/in/"}}"#)
             .unwrap();
     assert_eq!(config.paths.issue, "/auth/in/");
+}
+
+#[test]
+fn cookie_names_carry_the_prefixes_their_attributes_allow() {
+    let config = JwtConfig::new("k").with_cookies(CookieSettings::enabled());
+    assert_eq!(config.access_cookie_name(), "__Host-access_token");
+    assert_eq!(config.refresh_cookie_name(), "__Secure-refresh_token");
+    assert_eq!(config.check(), Ok(()));
+
+    // A Domain: `__Host-` cannot be used, `__Secure-` can.
+    let mut shared = config.clone();
+    shared.cookies.domain = Some("example.com".into());
+    assert_eq!(shared.access_cookie_name(), "__Secure-access_token");
+    assert_eq!(shared.refresh_cookie_name(), "__Secure-refresh_token");
+
+    // No Secure: no prefix can be used; the names fall back, the build goes on.
+    let mut plain = config.clone();
+    plain.cookies.secure = false;
+    assert_eq!(plain.access_cookie_name(), "access_token");
+    assert_eq!(plain.refresh_cookie_name(), "refresh_token");
+    assert_eq!(plain.check(), Ok(()));
+
+    // `__Host-` for the refresh cookie holds only on the path `/`.
+    let mut host_refresh = config.clone();
+    host_refresh.cookies.refresh_name = "__Host-refresh_token".into();
+    assert_eq!(host_refresh.refresh_cookie_name(), "__Secure-refresh_token");
+    host_refresh.cookies.refresh_path = Some("/".into());
+    assert_eq!(host_refresh.refresh_cookie_name(), "__Host-refresh_token");
+
+    // Names without a prefix are kept as they are.
+    let mut custom = config;
+    custom.cookies.access_name = "jwt".into();
+    assert_eq!(custom.access_cookie_name(), "jwt");
+
+    // A prefix with nothing after it leaves no name once dropped.
+    let mut empty = JwtConfig::new("k").with_cookies(CookieSettings::enabled());
+    empty.cookies.secure = false;
+    empty.cookies.access_name = "__Host-".into();
+    assert!(matches!(
+        empty.check(),
+        Err(ConfigError::Invalid("cookies.access_name", _))
+    ));
 }

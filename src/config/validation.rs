@@ -129,13 +129,15 @@ impl JwtConfig {
                 return Err(ConfigError::Invalid(setting, name.clone()));
             }
         }
+        // The names in use: a prefix the attributes do not allow is dropped,
+        // and what remains must still be a name.
         let cookie_names = [
-            ("cookies.access_name", &self.cookies.access_name),
-            ("cookies.refresh_name", &self.cookies.refresh_name),
+            ("cookies.access_name", self.access_cookie_name()),
+            ("cookies.refresh_name", self.refresh_cookie_name()),
         ];
         for (setting, name) in cookie_names {
-            if !is_token(name) {
-                return Err(ConfigError::Invalid(setting, name.clone()));
+            if !is_token(&name) {
+                return Err(ConfigError::Invalid(setting, name.into_owned()));
             }
         }
         if self.cookies.same_site == SameSite::None && !self.cookies.secure {

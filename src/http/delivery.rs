@@ -171,8 +171,11 @@ mod tests {
         assert_eq!(headers[VARY], "authorization, x-refresh-token, cookie");
         assert!(headers.get("x-access-token").is_none());
         assert_eq!(
-            set_cookies(&headers)[1],
-            "refresh_token=R; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict",
+            set_cookies(&headers),
+            [
+                "__Host-access_token=A; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict",
+                "__Secure-refresh_token=R; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Strict",
+            ],
             "with automatic refresh the refresh cookie is sent everywhere"
         );
     }

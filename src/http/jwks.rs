@@ -21,7 +21,7 @@
 //! use tower_simplejwt::Jwt;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();

@@ -25,7 +25,7 @@ use crate::Jwt;
 /// use tower_simplejwt::{Jwt, JwtLayer};
 ///
 /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-/// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+/// let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 ///     .build()
 ///     .unwrap();

@@ -10,9 +10,30 @@
 //! use tower_simplejwt::store::MemoryTokenStore;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 //!     .token_store(MemoryTokenStore::new())
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(jwt.config().access_token_lifetime.as_secs(), 300);
+//! ```
+//!
+//! Migration mode (on in [`JwtConfig::simplejwt_guide`]) needs a store that
+//! keeps its records across a restart; over the memory store, turn it off:
+//!
+//! ```
+//! use tower_simplejwt::config::JwtConfig;
+//! use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
+//! use tower_simplejwt::lifecycle::BuildError;
+//! use tower_simplejwt::Jwt;
+//!
+//! let authenticator = || PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+//! let guide = JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more");
+//! let refused = Jwt::builder(guide.clone()).authenticator(authenticator()).build();
+//! assert!(matches!(refused, Err(BuildError::MigrationModeWithForgetfulStore)));
+//!
+//! let jwt = Jwt::builder(guide.with_migration_mode(false))
+//!     .authenticator(authenticator())
 //!     .build()
 //!     .unwrap();
 //! assert_eq!(jwt.config().access_token_lifetime.as_secs(), 7200);
@@ -81,10 +102,23 @@ pub enum BuildError {
     /// No authenticator was given.
     #[error("an authenticator is required (Jwt::builder(..).authenticator(..))")]
     MissingAuthenticator,
+    /// Migration mode (`accept_unrecorded_refresh_tokens`) with a token
+    /// store that forgets its records on restart
+    /// ([`TokenStore::is_durable`] is false, as for the default memory store).
+    #[error(
+        "migration mode (accept_unrecorded_refresh_tokens) is on, but the token store forgets its \
+         records when the process restarts: after a restart every logged-out or rotated refresh \
+         token would be one the store has never seen, and migration mode accepts those, so \
+         logged-out tokens would come back. Use a durable token store (a SQLite file, \
+         PostgreSQL, Redis with persistence) with Jwt::builder(..).token_store(..), or turn \
+         migration mode off with JwtConfig::with_migration_mode(false)"
+    )]
+    MigrationModeWithForgetfulStore,
 }
 
 impl JwtBuilder {
-    /// The token store (default: a [`MemoryTokenStore`](crate::store::MemoryTokenStore)).
+    /// The token store (default: a [`MemoryTokenStore`](crate::store::MemoryTokenStore),
+    /// which forgets on restart and so cannot serve migration mode).
     pub fn token_store(self, store: impl TokenStore) -> Self {
         self.shared_token_store(Arc::new(store))
     }
@@ -120,16 +154,23 @@ impl JwtBuilder {
     }
 
     /// Checks the configuration, parses the keys, and builds the shared state.
+    ///
+    /// Fails with [`BuildError::MigrationModeWithForgetfulStore`] when
+    /// migration mode is on and the token store is not durable.
     pub fn build(self) -> Result<Jwt, BuildError> {
         let codec = TokenCodec::with_clock(&self.config, self.clock.clone())?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(crate::store::MemoryTokenStore::new()));
+        if self.config.accept_unrecorded_refresh_tokens && !store.is_durable() {
+            return Err(BuildError::MigrationModeWithForgetfulStore);
+        }
         Ok(Jwt {
             inner: Arc::new(JwtInner {
                 #[cfg(feature = "remote-jwks")]
                 remote: self.remote,
-                store: self
-                    .store
-                    .unwrap_or_else(|| Arc::new(crate::store::MemoryTokenStore::new())),
+                store,
                 config: self.config,
                 codec,
                 authenticator,

@@ -26,7 +26,7 @@ impl Jwt {
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let users = MemoryUserStore::new();
     /// users.create("alice", "unused", true).await.unwrap(); // user id "1"
-    /// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
+    /// let jwt = Jwt::builder(JwtConfig::new("an example secret of 32 bytes or more"))
     ///     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
     ///     .build()
     ///     .unwrap();

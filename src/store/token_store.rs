@@ -92,4 +92,30 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     fn erase_ended_windows(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move { self.purge_expired(now).await.map(|_| 0) })
     }
+
+    /// Whether the records outlive the process: `false` when a restart of
+    /// the process (or of the server holding them) forgets every record.
+    ///
+    /// A forgotten record makes its token unrecorded: a logged-out or
+    /// rotated refresh token comes back after a restart as one the store
+    /// has never seen. That is refused by default, but accepted in
+    /// migration mode (the configuration's
+    /// `accept_unrecorded_refresh_tokens`), so building a `Jwt` with
+    /// migration mode on refuses a store that answers `false` here.
+    ///
+    /// The memory store answers `false`; SQLite `true` except for an
+    /// in-memory database; PostgreSQL `true`; Redis `true`, which holds only
+    /// when the Redis server runs with persistence (AOF) configured. The
+    /// default is `false`: a backend that keeps its records says so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
+    ///
+    /// assert!(!MemoryTokenStore::new().is_durable());
+    /// ```
+    fn is_durable(&self) -> bool {
+        false
+    }
 }

@@ -88,15 +88,20 @@ test(`${mode} mode: log in, expire, five parallel calls with one refresh, expire
 
     await page.fill('#username', 'alice');
     await page.fill('#password', 'wonderland-42');
+    const loginAnswer = page.waitForResponse((response) => response.url().endsWith('/api/token/'));
     await page.click('button[type=submit]');
+    const loginBody = await (await loginAnswer).json();
     await page.waitForSelector('text=Logged in as alice');
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, `logged-in-${mode}-mode.png`), fullPage: true });
     if (mode === 'cookie') {
       const cookies = await page.context().cookies();
       assert.deepEqual(cookies.map((cookie) => [cookie.name, cookie.httpOnly, cookie.sameSite]).sort(),
-        [['access_token', true, 'Strict'], ['refresh_token', true, 'Strict']]);
+        [['__Host-access_token', true, 'Strict'], ['__Secure-refresh_token', true, 'Strict']]);
       assert.equal(await page.evaluate(() => document.cookie), '', 'the tokens are out of reach of scripts');
+      assert.deepEqual(loginBody, {}, 'nor does the login answer hand them to scripts');
+    } else {
+      assert.deepEqual(Object.keys(loginBody).sort(), ['access', 'refresh']);
     }
     assert.equal(refreshes(), 0);
 

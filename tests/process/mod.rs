@@ -155,6 +155,25 @@ pub fn post(address: SocketAddr, path: &str, body: &Value) -> Answer {
     exchange(address, request)
 }
 
+/// One HTTP/1.1 POST of a JSON body with extra request headers.
+pub fn post_with(
+    address: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> Answer {
+    let body = body.to_string();
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    exchange(address, request)
+}
+
 fn exchange(address: SocketAddr, request: String) -> Answer {
     let mut stream = TcpStream::connect(address).unwrap();
     stream

@@ -16,7 +16,7 @@ use crate::Jwt;
 /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher};
 /// use tower_simplejwt::Jwt;
 ///
-/// let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+/// let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 ///     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 ///     .build()
 ///     .unwrap();

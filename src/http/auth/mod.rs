@@ -39,7 +39,7 @@
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
 //! let users = MemoryUserStore::new();
 //! users.create("alice", "unused", true).await.unwrap();
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(users, PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();

@@ -42,7 +42,7 @@ impl<S> AuthService<S> {
             Credential::Token(token) => token,
             Credential::Malformed => return Verdict::Refuse(ApiError::BadAuthorizationHeader),
             Credential::Absent => match config.cookies.enabled {
-                true => match cookies::cookie(headers, &config.cookies.access_name) {
+                true => match cookies::cookie(headers, &config.access_cookie_name()) {
                     Some(token) => token,
                     None if self.required => {
                         return Verdict::Refuse(ApiError::CredentialsNotProvided)
@@ -74,11 +74,18 @@ impl<S> AuthService<S> {
     }
 
     /// An expired access token is refreshed only when it is sound in every
-    /// other way and a refresh credential comes with it.
+    /// other way and a refresh credential comes with it, and, in cookie
+    /// mode, only on a request that is not cross-site: the browser drops
+    /// the cookies of a cross-site answer, so the rotated tokens would be
+    /// lost. Such a request is answered as with an expired token.
     fn auto_refresh_verdict<B>(&self, token: &str, request: &Request<B>) -> Verdict {
         let expired_error = Verdict::Refuse(ApiError::AccessTokenRefused(TokenError::Expired));
         let config = self.jwt.config();
         let headers = request.headers();
+        if config.cookies.enabled && cookies::is_cross_site(headers, request.uri()) {
+            tracing::debug!("cross-site request in cookie mode: no automatic refresh");
+            return expired_error;
+        }
         let refresh_token = headers
             .get(&self.names.request)
             .and_then(|value| value.to_str().ok())
@@ -88,7 +95,7 @@ impl<S> AuthService<S> {
                 config
                     .cookies
                     .enabled
-                    .then(|| cookies::cookie(headers, &config.cookies.refresh_name))
+                    .then(|| cookies::cookie(headers, &config.refresh_cookie_name()))
                     .flatten()
             });
         let Some(refresh_token) = refresh_token else {

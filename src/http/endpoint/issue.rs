@@ -1,7 +1,9 @@
 //! The obtain endpoint (`POST /api/token/`): credentials in, a token pair out.
 //!
 //! `{"username", "password"}` → `200 {"refresh", "access"}` for an active
-//! user; wrong credentials, an unknown or an inactive user all get the same
+//! user (in cookie mode the tokens are set as `HttpOnly` cookies instead,
+//! and the body is `{}`, or `{"access"}` with `CookieSettings::access_in_body`:
+//! see [`CookieSettings`](crate::config::CookieSettings)); wrong credentials, an unknown or an inactive user all get the same
 //! `401 {"detail": "No active account found with the given credentials"}`,
 //! in the same time. The refresh token is recorded in the token store as the
 //! first of a new family ([`Jwt::login`]). Every answer carries
@@ -19,7 +21,7 @@
 //! use tower_simplejwt::http::IssueLayer;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("an example secret of 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();
@@ -61,15 +63,19 @@ impl EndpointRequest for IssueRequest {
     }
 }
 
-/// Logs in; `200 {"refresh", "access"}` (and both cookies in cookie mode).
+/// Logs in; `200 {"refresh", "access"}`, or in cookie mode both cookies
+/// and a body without the refresh token.
 pub(super) async fn answer(
     jwt: &Jwt,
     request: IssueRequest,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let pair = jwt.login(&request.username, &request.password).await?;
-    let body = json!({"refresh": pair.refresh.token, "access": pair.access.token});
-    let mut response = json_response(StatusCode::OK, &body);
     let config = jwt.config();
+    let body = match config.cookies.enabled {
+        true => cookies::body(config, &pair.access.token),
+        false => json!({"refresh": pair.refresh.token, "access": pair.access.token}),
+    };
+    let mut response = json_response(StatusCode::OK, &body);
     if config.cookies.enabled {
         cookies::set_token_cookies(
             response.headers_mut(),

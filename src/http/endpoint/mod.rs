@@ -44,7 +44,7 @@
 //! let hasher = PasswordHasher::default();
 //! let users = MemoryUserStore::new();
 //! users.create("alice", &hasher.hash("wonderland-42").unwrap(), true).await.unwrap();
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("an example secret of 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("an example secret of 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(users, hasher))
 //!     .build()
 //!     .unwrap();

@@ -6,6 +6,11 @@
 //! detection, unrecorded tokens). Without rotation, the presented token must simply not be
 //! blacklisted.
 //!
+//! In cookie mode the new tokens are set as `HttpOnly` cookies and the body
+//! is `{}`, or `{"access"}` with `CookieSettings::access_in_body`; the
+//! refresh token never travels in it (see
+//! [`CookieSettings`](crate::config::CookieSettings)).
+//!
 //! # Examples
 //!
 //! ```
@@ -14,7 +19,7 @@
 //! use tower_simplejwt::http::RefreshLayer;
 //! use tower_simplejwt::Jwt;
 //!
-//! let jwt = Jwt::builder(JwtConfig::simplejwt_guide("a long random secret, 32 bytes or more"))
+//! let jwt = Jwt::builder(JwtConfig::new("a long random secret, 32 bytes or more"))
 //!     .authenticator(PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default()))
 //!     .build()
 //!     .unwrap();
@@ -51,7 +56,8 @@ impl EndpointRequest for RefreshRequest {
     }
 }
 
-/// Refreshes; `200 {"access"[, "refresh"]}` (and the cookies in cookie mode).
+/// Refreshes; `200 {"access"[, "refresh"]}`, or in cookie mode the cookies
+/// and a body without the refresh token.
 pub(super) async fn answer(
     jwt: &Jwt,
     request: RefreshRequest,
@@ -59,12 +65,13 @@ pub(super) async fn answer(
     let refreshed = jwt.refresh(&request.refresh).await?;
     let access = &refreshed.access.token;
     let refresh = refreshed.refresh.as_ref().map(|successor| &successor.token);
-    let body = match refresh {
-        Some(refresh) => json!({"access": access, "refresh": refresh}),
-        None => json!({"access": access}),
+    let config = jwt.config();
+    let body = match (config.cookies.enabled, refresh) {
+        (true, _) => cookies::body(config, access),
+        (false, Some(refresh)) => json!({"access": access, "refresh": refresh}),
+        (false, None) => json!({"access": access}),
     };
     let mut response = json_response(StatusCode::OK, &body);
-    let config = jwt.config();
     if config.cookies.enabled {
         cookies::set_token_cookies(
             response.headers_mut(),

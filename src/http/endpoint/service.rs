@@ -195,7 +195,7 @@ fn refresh_cookie<B>(jwt: &Jwt, request: &Request<B>) -> Option<Fallback> {
     if !settings.enabled {
         return None;
     }
-    let value = cookies::cookie(request.headers(), &settings.refresh_name)?;
+    let value = cookies::cookie(request.headers(), &jwt.config().refresh_cookie_name())?;
     Some(Fallback {
         field: "refresh",
         value: value.to_owned(),

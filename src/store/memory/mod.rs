@@ -228,4 +228,9 @@ impl TokenStore for MemoryTokenStore {
             .sum();
         Box::pin(async move { Ok(erased) })
     }
+
+    /// `false`: the records live in this process and die with it.
+    fn is_durable(&self) -> bool {
+        false
+    }
 }

@@ -222,4 +222,9 @@ impl TokenStore for PostgresTokenStore {
     fn erase_ended_windows(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move { purge::erase_ended_windows(&self.pool, now).await })
     }
+
+    /// `true`: the records are rows of the database.
+    fn is_durable(&self) -> bool {
+        true
+    }
 }

@@ -330,4 +330,11 @@ impl TokenStore for RedisTokenStore {
     fn erase_ended_windows(&self, _now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async { Ok(0) })
     }
+
+    /// `true`, which holds only when the Redis server runs with persistence
+    /// (AOF, `appendonly yes`) configured: without it a restart of Redis
+    /// forgets every record, and this store cannot tell.
+    fn is_durable(&self) -> bool {
+        true
+    }
 }

@@ -77,6 +77,8 @@ pub use schema::open_pool;
 pub struct SqliteTokenStore {
     pool: SqlitePool,
     pause: Option<PauseHook>,
+    /// A database file, not an in-memory database.
+    durable: bool,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -122,7 +124,12 @@ impl SqliteTokenStore {
     /// ```
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         schema::create(&pool).await?;
-        Ok(SqliteTokenStore { pool, pause: None })
+        let durable = !schema::is_in_memory(&pool).await?;
+        Ok(SqliteTokenStore {
+            pool,
+            pause: None,
+            durable,
+        })
     }
 
     /// The connection pool.
@@ -217,6 +224,13 @@ impl TokenStore for SqliteTokenStore {
 
     fn erase_ended_windows(&self, now: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move { purge::erase_ended_windows_in(&self.pool, now).await })
+    }
+
+    /// `true` for a database file; `false` for an in-memory database
+    /// (`sqlite::memory:`, or `mode=memory` in the URL), which dies with
+    /// the process.
+    fn is_durable(&self) -> bool {
+        self.durable
     }
 }
 

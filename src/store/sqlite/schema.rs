@@ -51,6 +51,18 @@ pub async fn open_pool(url: &str) -> Result<SqlitePool, StoreError> {
         .map_err(StoreError::unavailable)
 }
 
+/// Whether the pool's database lives in memory (`sqlite::memory:`,
+/// `mode=memory`), gone when the last connection closes: SQLite itself
+/// names no file for it.
+pub(super) async fn is_in_memory(pool: &SqlitePool) -> Result<bool, StoreError> {
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(pool)
+            .await
+            .map_err(unavailable)?;
+    Ok(file.is_none_or(|file| file.is_empty()))
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS simplejwt_refresh_tokens (
     jti TEXT PRIMARY KEY NOT NULL,
