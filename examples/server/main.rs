@@ -14,6 +14,7 @@ mod app;
 mod cli;
 mod hooks;
 mod keys;
+mod openapi;
 mod stores;
 mod users;
 
