@@ -3,19 +3,21 @@
 # (valid and invalid) is no 5xx and matches the OpenAPI document the server
 # publishes at /api/schema/.
 #
-#   .ci/schemathesis.sh SERVER_BINARY
+#   .ci/schemathesis.sh SERVER_BINARY [SERVER_OPTION...]
 #
 # Starts SERVER_BINARY on a free port of 127.0.0.1 with a new SQLite database
 # holding one user, logs in for an access token (sent on every request, so
 # that GET /api/me/ is tested past authentication), and runs the checks
-# "not a server error" and "response conforms to schema". Exits non-zero if
+# "not a server error" and "response conforms to schema". SERVER_OPTIONs
+# (e.g. --cookies) are passed to the server. Exits non-zero if
 # the binary is missing, the server does not come up, or any check fails.
 # SCHEMATHESIS_SEED changes the seed (the default keeps runs reproducible). One
 # worker: with two, Hypothesis (under Python 3.11) sometimes fails on its own
 # ("AST constructor recursion depth mismatch"), not on the server.
 set -euo pipefail
 
-binary=${1:?usage: .ci/schemathesis.sh SERVER_BINARY}
+binary=${1:?usage: .ci/schemathesis.sh SERVER_BINARY [SERVER_OPTION...]}
+shift
 [ -x "$binary" ] || { echo "schemathesis: no server binary at $binary" >&2; exit 1; }
 
 venv=/var/cache/tower-simplejwt/schemathesis
@@ -39,7 +41,7 @@ database="sqlite://$work/users.sqlite3"
 secret=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 
 "$binary" createuser alice --password wonderland-42 --database "$database" >/dev/null
-"$binary" --listen "127.0.0.1:$port" --database "$database" --secret "$secret" \
+"$binary" --listen "127.0.0.1:$port" --database "$database" --secret "$secret" "$@" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 
@@ -65,15 +67,16 @@ sys.exit("schemathesis: the server did not answer within 30 s")
 EOF
 ) || { cat "$work/server.log" >&2; exit 1; }
 
+# From the temporary folder: Schemathesis keeps a cache in its working directory.
 status=0
-"$venv/bin/st" run "$base/api/schema/" \
+(cd "$work" && "$venv/bin/st" run "$base/api/schema/" \
   --checks not_a_server_error,response_schema_conformance \
   --header "Authorization: Bearer $access" \
   --max-examples 100 \
   --seed "${SCHEMATHESIS_SEED:-20}" \
   --workers 1 \
   --request-timeout 10 \
-  --warnings off \
+  --warnings off) \
   || status=$?
 kill -0 "$server_pid" 2>/dev/null || { echo "schemathesis: the server died during the run" >&2; status=1; }
 if [ "$status" -ne 0 ]; then
