@@ -102,23 +102,42 @@ fn every_path_and_status_of_the_contract() {
             assert!(post["responses"][status].is_object(), "{path} {status}");
         }
         let body = &post["requestBody"]["content"];
-        assert!(body["application/json"].is_object() && body["application/x-www-form-urlencoded"].is_object());
+        assert!(
+            body["application/json"].is_object()
+                && body["application/x-www-form-urlencoded"].is_object()
+        );
         // Every answer of a token endpoint is kept from caches.
         for (status, response) in post["responses"].as_object().unwrap() {
-            assert_eq!(response["headers"]["Cache-Control"]["example"], "no-store", "{path} {status}");
+            assert_eq!(
+                response["headers"]["Cache-Control"]["example"], "no-store",
+                "{path} {status}"
+            );
         }
-        assert_eq!(post["responses"]["401"]["headers"]["WWW-Authenticate"]["example"], "Bearer realm=\"api\"");
-        assert_eq!(post["responses"]["503"]["headers"]["Retry-After"]["example"], "1");
+        assert_eq!(
+            post["responses"]["401"]["headers"]["WWW-Authenticate"]["example"],
+            "Bearer realm=\"api\""
+        );
+        assert_eq!(
+            post["responses"]["503"]["headers"]["Retry-After"]["example"],
+            "1"
+        );
     }
     let me = operation(&json, "/api/me/", "get");
     assert_eq!(me["security"], json!([{"bearer": []}]));
     for status in ["401", "500", "503"] {
         assert!(me["responses"][status].is_object(), "/api/me/ {status}");
     }
-    assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        json["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert!(operation(&json, "/.well-known/jwks.json", "get")["responses"]["200"].is_object());
-    let not_allowed = &json["components"]["responses"]["MethodNotAllowed"]["content"]["application/json"];
-    assert_eq!(not_allowed["examples"]["GET"]["value"], json!({"detail": "Method \"GET\" not allowed."}));
+    let not_allowed =
+        &json["components"]["responses"]["MethodNotAllowed"]["content"]["application/json"];
+    assert_eq!(
+        not_allowed["examples"]["GET"]["value"],
+        json!({"detail": "Method \"GET\" not allowed."})
+    );
 }
 
 /// CONTRACT.md's bodies, literally, where each is answered.
@@ -142,33 +161,88 @@ fn examples_are_the_contracts_bodies() {
     let check = |path: &str, status: &str, body: Value| {
         let method = if path == "/api/me/" { "get" } else { "post" };
         let bodies = examples(operation(&json, path, method), status);
-        assert!(bodies.contains(&body), "{path} {status}: {body} not among {bodies:#?}");
+        assert!(
+            bodies.contains(&body),
+            "{path} {status}: {body} not among {bodies:#?}"
+        );
     };
 
     // POST /api/token/
-    check("/api/token/", "401", json!({"detail": "No active account found with the given credentials"}));
-    check("/api/token/", "400", json!({"password": ["This field is required."]}));
-    check("/api/token/", "400", json!({"username": ["This field may not be blank."]}));
-    check("/api/token/", "400", json!({"password": ["This field may not be null."]}));
-    check("/api/token/", "415", json!({"detail": "Unsupported media type \"text/plain\" in request."}));
+    check(
+        "/api/token/",
+        "401",
+        json!({"detail": "No active account found with the given credentials"}),
+    );
+    check(
+        "/api/token/",
+        "400",
+        json!({"password": ["This field is required."]}),
+    );
+    check(
+        "/api/token/",
+        "400",
+        json!({"username": ["This field may not be blank."]}),
+    );
+    check(
+        "/api/token/",
+        "400",
+        json!({"password": ["This field may not be null."]}),
+    );
+    check(
+        "/api/token/",
+        "415",
+        json!({"detail": "Unsupported media type \"text/plain\" in request."}),
+    );
     // POST /api/token/refresh/
     for message in messages {
-        for path in ["/api/token/refresh/", "/api/token/verify/", "/api/token/blacklist/"] {
+        for path in [
+            "/api/token/refresh/",
+            "/api/token/verify/",
+            "/api/token/blacklist/",
+        ] {
             check(path, "401", token(message));
         }
         check("/api/me/", "401", wrapped(message));
     }
-    check("/api/token/refresh/", "401", json!({"detail": "No active account found for the given token."}));
-    check("/api/token/refresh/", "400", json!({"refresh": ["This field is required."]}));
-    check("/api/token/refresh/", "400", json!({"refresh": ["This field may not be blank."]}));
+    check(
+        "/api/token/refresh/",
+        "401",
+        json!({"detail": "No active account found for the given token."}),
+    );
+    check(
+        "/api/token/refresh/",
+        "400",
+        json!({"refresh": ["This field is required."]}),
+    );
+    check(
+        "/api/token/refresh/",
+        "400",
+        json!({"refresh": ["This field may not be blank."]}),
+    );
     // POST /api/token/verify/
     check("/api/token/verify/", "200", json!({}));
-    check("/api/token/verify/", "400", json!({"non_field_errors": ["Token is blacklisted"]}));
-    check("/api/token/verify/", "400", json!({"token": ["This field is required."]}));
-    check("/api/token/verify/", "400", json!({"token": ["This field may not be blank."]}));
+    check(
+        "/api/token/verify/",
+        "400",
+        json!({"non_field_errors": ["Token is blacklisted"]}),
+    );
+    check(
+        "/api/token/verify/",
+        "400",
+        json!({"token": ["This field is required."]}),
+    );
+    check(
+        "/api/token/verify/",
+        "400",
+        json!({"token": ["This field may not be blank."]}),
+    );
     // POST /api/token/blacklist/
     check("/api/token/blacklist/", "200", json!({}));
-    check("/api/token/blacklist/", "400", json!({"refresh": ["This field is required."]}));
+    check(
+        "/api/token/blacklist/",
+        "400",
+        json!({"refresh": ["This field is required."]}),
+    );
     // A protected resource
     for body in [
         json!({"detail": "Authentication credentials were not provided."}),
@@ -181,9 +255,21 @@ fn examples_are_the_contracts_bodies() {
     }
     // Failures of our own, on every endpoint and protected route.
     for path in TOKEN_ENDPOINTS.into_iter().chain(["/api/me/"]) {
-        check(path, "503", json!({"detail": "Token store unavailable, try again later.", "code": "store_unavailable"}));
-        check(path, "503", json!({"detail": "Service temporarily unavailable, try again later.", "code": "service_unavailable"}));
-        check(path, "500", json!({"detail": "A server error occurred.", "code": "server_error"}));
+        check(
+            path,
+            "503",
+            json!({"detail": "Token store unavailable, try again later.", "code": "store_unavailable"}),
+        );
+        check(
+            path,
+            "503",
+            json!({"detail": "Service temporarily unavailable, try again later.", "code": "service_unavailable"}),
+        );
+        check(
+            path,
+            "500",
+            json!({"detail": "A server error occurred.", "code": "server_error"}),
+        );
     }
     for path in TOKEN_ENDPOINTS {
         check(path, "413", json!({"detail": "Request body too large."}));
@@ -206,7 +292,10 @@ fn paths_follow_the_configuration() {
     assert!(json["paths"]["/api/token/"].is_null());
     assert!(json["paths"][config.paths.openid_configuration.as_str()]["get"].is_object());
     // Without rotation a refresh answers no new refresh token.
-    assert_eq!(json["components"]["schemas"]["Refreshed"]["required"], json!(["access"]));
+    assert_eq!(
+        json["components"]["schemas"]["Refreshed"]["required"],
+        json!(["access"])
+    );
 }
 
 async fn get(layer: &OpenApiLayer, method: &str, path: &str) -> Response<Bytes> {
@@ -215,7 +304,11 @@ async fn get(layer: &OpenApiLayer, method: &str, path: &str) -> Response<Bytes> 
         *response.status_mut() = StatusCode::NOT_FOUND;
         Ok::<_, Infallible>(response)
     }));
-    let request = Request::builder().method(method).uri(path).body(Full::default()).unwrap();
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Full::default())
+        .unwrap();
     let response = app.oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     Response::from_parts(parts, body.collect().await.unwrap().to_bytes())
@@ -252,7 +345,10 @@ async fn schema_and_docs_page_are_served() {
     let post = get(&layer, "POST", "/api/schema/").await;
     assert_eq!(post.status(), 405);
     assert_eq!(post.headers()["allow"], "GET, HEAD");
-    assert_eq!(get(&layer, "GET", "/api/docs/missing.js").await.status(), 404);
+    assert_eq!(
+        get(&layer, "GET", "/api/docs/missing.js").await.status(),
+        404
+    );
     assert_eq!(get(&layer, "GET", "/elsewhere").await.body(), "the app");
 }
 
@@ -261,7 +357,9 @@ async fn paths_of_the_layer_are_chosen() {
     let layer = OpenApiLayer::with_paths(&guide_document(), "/openapi.json", "/docs");
     assert_eq!(get(&layer, "GET", "/openapi.json").await.status(), 200);
     let page = get(&layer, "GET", "/docs/").await;
-    assert!(std::str::from_utf8(page.body()).unwrap().contains("data-schema-url=\"/openapi.json\""));
+    assert!(std::str::from_utf8(page.body())
+        .unwrap()
+        .contains("data-schema-url=\"/openapi.json\""));
     assert_eq!(get(&layer, "GET", "/docs/init.js").await.status(), 200);
     assert_eq!(get(&layer, "GET", "/api/schema/").await.status(), 404);
 }

@@ -48,9 +48,7 @@ pub use crate::http::answer_future::ResponseFuture;
 pub use service::{OpenApiLayer, OpenApiService, DOCS_PATH, SCHEMA_PATH};
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
-};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder};
 
 use utoipa::openapi::tag::TagBuilder;
 
@@ -137,7 +135,9 @@ pub fn protected(
 /// header or scheme word (`auth_header_name`, `auth_header_types`) as an
 /// API key in that header.
 fn security_scheme(config: &JwtConfig) -> SecurityScheme {
-    let standard = config.auth_header_name.eq_ignore_ascii_case("authorization")
+    let standard = config
+        .auth_header_name
+        .eq_ignore_ascii_case("authorization")
         && config.auth_header_types.iter().any(|kind| kind == "Bearer");
     if standard {
         let http = HttpBuilder::new()

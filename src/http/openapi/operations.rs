@@ -37,59 +37,75 @@ pub(super) fn token_endpoints(config: &JwtConfig) -> Vec<(String, TokenEndpoint)
     let paths = &config.paths;
     let example_token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl";
     vec![
-        (paths.obtain.clone(), TokenEndpoint {
-            operation_id: "obtain_token_pair",
-            summary: "Log in: credentials for a token pair",
-            description: "simplejwt's `TokenObtainPairView`. Wrong password, unknown user and \
+        (
+            paths.obtain.clone(),
+            TokenEndpoint {
+                operation_id: "obtain_token_pair",
+                summary: "Log in: credentials for a token pair",
+                description: "simplejwt's `TokenObtainPairView`. Wrong password, unknown user and \
                           inactive user all get the same 401.",
-            request: name::OBTAIN_REQUEST,
-            request_example: json!({"username": "alice", "password": "wonderland-42"}),
-            fields: &["username", "password"],
-            ok: Answer::json("A new pair.", name::TOKEN_PAIR),
-            bad_request: Vec::new(),
-            unauthorized: vec![("no active account", ApiError::NoActiveAccount)],
-        }),
-        (paths.refresh.clone(), TokenEndpoint {
-            operation_id: "refresh_token",
-            summary: "Exchange a refresh token for a new access token",
-            description: "simplejwt's `TokenRefreshView`. With rotation the answer carries a \
+                request: name::OBTAIN_REQUEST,
+                request_example: json!({"username": "alice", "password": "wonderland-42"}),
+                fields: &["username", "password"],
+                ok: Answer::json("A new pair.", name::TOKEN_PAIR),
+                bad_request: Vec::new(),
+                unauthorized: vec![("no active account", ApiError::NoActiveAccount)],
+            },
+        ),
+        (
+            paths.refresh.clone(),
+            TokenEndpoint {
+                operation_id: "refresh_token",
+                summary: "Exchange a refresh token for a new access token",
+                description: "simplejwt's `TokenRefreshView`. With rotation the answer carries a \
                           new refresh token and the presented one is blacklisted; presenting \
                           it again is refused (and, by default, revokes its whole family).",
-            request: name::REFRESH_REQUEST,
-            request_example: json!({"refresh": example_token}),
-            fields: &["refresh"],
-            ok: Answer::json("The new access token (and refresh token).", name::REFRESHED),
-            bad_request: Vec::new(),
-            unauthorized: token
-                .iter()
-                .cloned()
-                .chain([("no active account for the token", ApiError::NoActiveAccountForToken)])
-                .collect(),
-        }),
-        (paths.verify.clone(), TokenEndpoint {
-            operation_id: "verify_token",
-            summary: "Check a token",
-            description: "simplejwt's `TokenVerifyView`: any valid token, access or refresh. \
+                request: name::REFRESH_REQUEST,
+                request_example: json!({"refresh": example_token}),
+                fields: &["refresh"],
+                ok: Answer::json("The new access token (and refresh token).", name::REFRESHED),
+                bad_request: Vec::new(),
+                unauthorized: token
+                    .iter()
+                    .cloned()
+                    .chain([(
+                        "no active account for the token",
+                        ApiError::NoActiveAccountForToken,
+                    )])
+                    .collect(),
+            },
+        ),
+        (
+            paths.verify.clone(),
+            TokenEndpoint {
+                operation_id: "verify_token",
+                summary: "Check a token",
+                description: "simplejwt's `TokenVerifyView`: any valid token, access or refresh. \
                           A blacklisted refresh token is a 400, as in simplejwt.",
-            request: name::VERIFY_REQUEST,
-            request_example: json!({"token": example_token}),
-            fields: &["token"],
-            ok: Answer::json("The token is valid.", name::EMPTY).example("valid", json!({})),
-            bad_request: vec![("blacklisted refresh token", ApiError::VerifyBlacklisted)],
-            unauthorized: token.clone(),
-        }),
-        (paths.blacklist.clone(), TokenEndpoint {
-            operation_id: "blacklist_token",
-            summary: "Log out: blacklist a refresh token",
-            description: "simplejwt's `TokenBlacklistView`: the refresh token is refused from \
+                request: name::VERIFY_REQUEST,
+                request_example: json!({"token": example_token}),
+                fields: &["token"],
+                ok: Answer::json("The token is valid.", name::EMPTY).example("valid", json!({})),
+                bad_request: vec![("blacklisted refresh token", ApiError::VerifyBlacklisted)],
+                unauthorized: token.clone(),
+            },
+        ),
+        (
+            paths.blacklist.clone(),
+            TokenEndpoint {
+                operation_id: "blacklist_token",
+                summary: "Log out: blacklist a refresh token",
+                description: "simplejwt's `TokenBlacklistView`: the refresh token is refused from \
                           now on by refresh (401) and verify (400).",
-            request: name::BLACKLIST_REQUEST,
-            request_example: json!({"refresh": example_token}),
-            fields: &["refresh"],
-            ok: Answer::json("The token is logged out.", name::EMPTY).example("logged out", json!({})),
-            bad_request: Vec::new(),
-            unauthorized: token,
-        }),
+                request: name::BLACKLIST_REQUEST,
+                request_example: json!({"refresh": example_token}),
+                fields: &["refresh"],
+                ok: Answer::json("The token is logged out.", name::EMPTY)
+                    .example("logged out", json!({})),
+                bad_request: Vec::new(),
+                unauthorized: token,
+            },
+        ),
     ]
 }
 
@@ -132,7 +148,11 @@ impl TokenEndpoint {
             )
             .response(
                 "401",
-                not_stored(Answer::errors("The credentials or the token are refused.", &self.unauthorized)).build(),
+                not_stored(Answer::errors(
+                    "The credentials or the token are refused.",
+                    &self.unauthorized,
+                ))
+                .build(),
             )
             .response(
                 "413",
@@ -173,7 +193,9 @@ pub(super) fn jwks(config: &JwtConfig) -> PathItem {
                 utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String),
             ))
-            .description(Some("How long caches may keep the key set (`jwks_max_age`)."))
+            .description(Some(
+                "How long caches may keep the key set (`jwks_max_age`).",
+            ))
             .example(Some(Value::from(max_age)))
             .build(),
     );

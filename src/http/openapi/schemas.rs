@@ -69,7 +69,10 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
             name::OBTAIN_REQUEST,
             strings(
                 "Credentials. String fields are trimmed; a number is taken as its text.",
-                &[("username", "The user's name."), ("password", "The user's password.")],
+                &[
+                    ("username", "The user's name."),
+                    ("password", "The user's password."),
+                ],
                 &["username", "password"],
             ),
         )
@@ -101,7 +104,10 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
             name::TOKEN_PAIR,
             strings(
                 "A new pair of tokens.",
-                &[("refresh", "The refresh token."), ("access", "The access token.")],
+                &[
+                    ("refresh", "The refresh token."),
+                    ("access", "The access token."),
+                ],
                 &in_body("refresh")
                     .into_iter()
                     .chain(in_body("access"))
@@ -161,9 +167,9 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
                     "DRF's validation errors: a list of messages per field, \
                      `non_field_errors` for the body as a whole.",
                 ))
-                .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
-                    Schema::Array(string_list().build()),
-                )))),
+                .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(Schema::Array(
+                    string_list().build(),
+                ))))),
         )
         .schema(
             name::BAD_REQUEST,

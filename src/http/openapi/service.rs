@@ -29,7 +29,8 @@ const BUNDLE: &str = include_str!("assets/swagger-ui-bundle.js");
 const STYLE: &str = include_str!("assets/swagger-ui.css");
 
 /// Only this server's own files, scripts and data: the page reaches nowhere else.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+const PAGE_POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
@@ -164,11 +165,21 @@ impl Files {
         } else {
             match path.strip_prefix(self.docs_path.as_str())? {
                 "" => ("text/html; charset=utf-8", self.page.clone(), false),
-                "init.js" => ("text/javascript; charset=utf-8", Bytes::from_static(INIT.as_bytes()), true),
-                "swagger-ui-bundle.js" => {
-                    ("text/javascript; charset=utf-8", Bytes::from_static(BUNDLE.as_bytes()), true)
-                }
-                "swagger-ui.css" => ("text/css; charset=utf-8", Bytes::from_static(STYLE.as_bytes()), true),
+                "init.js" => (
+                    "text/javascript; charset=utf-8",
+                    Bytes::from_static(INIT.as_bytes()),
+                    true,
+                ),
+                "swagger-ui-bundle.js" => (
+                    "text/javascript; charset=utf-8",
+                    Bytes::from_static(BUNDLE.as_bytes()),
+                    true,
+                ),
+                "swagger-ui.css" => (
+                    "text/css; charset=utf-8",
+                    Bytes::from_static(STYLE.as_bytes()),
+                    true,
+                ),
                 _ => return None,
             }
         };
@@ -195,7 +206,10 @@ fn answer(file: File) -> Response<Full<Bytes>> {
     };
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if html {
-        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_POLICY),
+        );
     }
     response
 }
