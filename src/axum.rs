@@ -200,7 +200,7 @@ pub fn token_routes<S: Clone + Send + Sync + 'static>(jwt: Jwt) -> Router<S> {
     let endpoints = TokenEndpointsLayer::new(jwt);
     let mut router = Router::new();
     for path in [
-        &paths.obtain,
+        &paths.issue,
         &paths.refresh,
         &paths.verify,
         &paths.blacklist,

@@ -1,7 +1,7 @@
 //! The boxed future the storage traits return.
 //!
-//! Token stores (module `store`) and user stores (module `credentials`)
-//! are used as trait objects
+//! Token stores (the `store` module) and user stores (the `credentials`
+//! module) are used as trait objects
 //! (`Arc<dyn TokenStore>`, `Arc<dyn Authenticator>`), so their methods return
 //! a boxed future. Both use this alias; neither imports the other.
 

@@ -34,8 +34,3 @@ pub use http::{ApiError, AuthLayer, JwtLayer};
 pub use jsonwebtoken::Algorithm;
 pub use lifecycle::{BuildError, Jwt, JwtBuilder, LifecycleError, Refreshed, TokenPair};
 pub use token::Claims;
-
-// Until the token error moves into `token`.
-mod error {
-    pub(crate) use crate::http::error::TokenError;
-}

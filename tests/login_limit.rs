@@ -11,13 +11,14 @@ use tokio::sync::{Notify, Semaphore};
 use tower::util::BoxCloneService;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_simplejwt::config::JwtConfig;
+use tower_simplejwt::credentials::UserStoreError;
 use tower_simplejwt::credentials::{
     CreateUserError, LoginLimit, MemoryUserStore, PasswordAuthenticator, PasswordHasher, Subject,
     User, UserStore,
 };
+use tower_simplejwt::future::BoxFuture;
 use tower_simplejwt::http::IssueLayer;
 use tower_simplejwt::http::ResponseBody;
-use tower_simplejwt::store::{BoxFuture, StoreError};
 use tower_simplejwt::Jwt;
 
 const SECRET: &str = "login-limit-test-secret-of-32-bytes";
@@ -41,7 +42,7 @@ impl UserStore for GatedUsers {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         Box::pin(async move {
             self.entered.notify_one();
             let pass = self.gate.acquire().await.expect("the gate stays open");
@@ -50,14 +51,17 @@ impl UserStore for GatedUsers {
         })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         self.users.find_by_id(id)
     }
 
     fn find_subject<'a>(
         &'a self,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         self.users.find_subject(id)
     }
 

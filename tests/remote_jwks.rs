@@ -23,13 +23,14 @@ use serde_json::{json, Map, Value};
 use tower::{Layer, ServiceExt};
 use tower_simplejwt::clock::ManualClock;
 use tower_simplejwt::config::{AutoRefreshSettings, JwtConfig};
+use tower_simplejwt::credentials::UserStoreError;
 use tower_simplejwt::credentials::{
     Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, RemoteSubject, Subject,
     UserStore,
 };
+use tower_simplejwt::future::BoxFuture;
 use tower_simplejwt::keys::{Key, KeySet};
 use tower_simplejwt::remote::{RemoteError, RemoteIssuer, RemoteIssuers, RemoteSettings};
-use tower_simplejwt::store::{BoxFuture, StoreError};
 use tower_simplejwt::token::{Claims, TokenCodec};
 use tower_simplejwt::AuthLayer;
 use tower_simplejwt::{Algorithm, Jwt, JwtLayer};
@@ -149,16 +150,19 @@ impl Authenticator for CountingAuthenticator {
         &'a self,
         username: &'a str,
         password: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         self.inner.authenticate(username, password)
     }
 
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    fn subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.subject(id)
     }
 
-    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.subject_now(id)
     }

@@ -107,7 +107,7 @@ fn with_token_endpoints(mut router: Router, jwt: &Jwt) -> Router {
     let endpoints = JwtLayer::new(jwt.clone()).layer(any(not_found));
     let paths = &jwt.config().paths;
     let mut answered = vec![
-        &paths.obtain,
+        &paths.issue,
         &paths.refresh,
         &paths.verify,
         &paths.blacklist,

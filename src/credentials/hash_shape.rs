@@ -7,7 +7,7 @@ use argon2::password_hash::PasswordHash;
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
 
 use super::block_pool::BlockPool;
-use super::password::DjangoHash;
+use super::DjangoHash;
 use crate::lock::lock;
 
 /// How many distinct shapes the tracker remembers; a user table holds a

@@ -92,6 +92,16 @@ impl LoginLimit {
     /// A budget of `budget_bytes` (at least 1 KiB) shared by the password
     /// checks running at once, and at most `max_in_flight` logins (at least
     /// 1) served at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::LoginLimit;
+    ///
+    /// // Out-of-range values are brought into range.
+    /// let limit = LoginLimit::new(0, 0);
+    /// assert_eq!((limit.budget_kib(), limit.max_in_flight()), (1, 1));
+    /// ```
     pub fn new(budget_bytes: u64, max_in_flight: usize) -> Self {
         let budget_kib = u32::try_from(budget_bytes / 1024).unwrap_or(u32::MAX);
         LoginLimit::with_budget_kib(budget_kib, max_in_flight)
@@ -109,11 +119,27 @@ impl LoginLimit {
     }
 
     /// The budget, in KiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::LoginLimit;
+    ///
+    /// assert_eq!(LoginLimit::new(32 * 1024 * 1024, 8).budget_kib(), 32 * 1024);
+    /// ```
     pub fn budget_kib(&self) -> u32 {
         self.budget_kib
     }
 
     /// How many logins may be served at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::LoginLimit;
+    ///
+    /// assert_eq!(LoginLimit::new(32 * 1024 * 1024, 8).max_in_flight(), 8);
+    /// ```
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }

@@ -9,6 +9,10 @@
 //! users migrated from a Django database log in unchanged.
 //! [`SubjectCache`] wraps any authenticator to answer repeated subject
 //! lookups from memory for a few seconds, when the user store is a database.
+//! Failures are [`UserStoreError`]s, which tell a user database that cannot
+//! answer from a fault of the server. The module knows nothing of the token
+//! store: a SQLite user store may share its pool with the SQLite token store,
+//! each built from the same `SqlitePool`.
 //!
 //! # Examples
 //!
@@ -28,6 +32,8 @@
 
 mod authenticator;
 mod block_pool;
+mod django_hash;
+mod error;
 mod hash_shape;
 mod login_limit;
 mod password;
@@ -35,14 +41,17 @@ mod password;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_reader;
+mod subject;
 mod subject_cache;
 mod users;
 
-pub use authenticator::{Authenticator, PasswordAuthenticator, Subject};
-pub use authenticator::{RemoteClaims, RemoteSubject};
+pub use authenticator::{Authenticator, PasswordAuthenticator};
+pub use django_hash::DjangoHash;
+pub use error::UserStoreError;
 pub use login_limit::LoginLimit;
-pub use password::{DjangoHash, HashError, PasswordHasher};
+pub use password::{HashError, PasswordHasher};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteUserStore;
+pub use subject::{RemoteClaims, RemoteSubject, Subject};
 pub use subject_cache::SubjectCache;
 pub use users::{CreateUserError, MemoryUserStore, User, UserStore};

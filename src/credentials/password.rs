@@ -4,17 +4,11 @@ use std::time::Instant;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use subtle::ConstantTimeEq;
 
 use super::block_pool::BlockPool;
 use super::hash_shape::{argon2_into, pbkdf2_sha256, HashShape, ShapeCosts};
-
-/// Django's `pbkdf2_sha256` iteration counts go up to 1 000 000 (Django 5.2);
-/// anything far above is refused rather than run, so a hostile row cannot
-/// stall a worker.
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+use super::DjangoHash;
 
 /// Hashes new passwords with argon2id and verifies argon2 PHC strings and
 /// Django's `pbkdf2_sha256$<iterations>$<salt>$<hash>` strings, so users
@@ -60,6 +54,16 @@ impl Default for PasswordHasher {
 }
 
 /// Hashing a new password failed (parameters the argon2 crate refuses).
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::PasswordHasher;
+///
+/// // argon2 refuses a memory cost below 8 KiB per lane.
+/// let error = PasswordHasher::argon2id(1, 1, 1).unwrap_err();
+/// assert!(error.to_string().starts_with("password hashing failed"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
@@ -93,6 +97,17 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` into an argon2id PHC string with a random salt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    /// let hash = hasher.hash("wonderland-42").unwrap();
+    /// assert!(hash.starts_with("$argon2id$"));
+    /// assert_ne!(hash, hasher.hash("wonderland-42").unwrap(), "a random salt each time");
+    /// ```
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut OsRng);
         self.argon2()
@@ -110,6 +125,18 @@ impl PasswordHasher {
     /// cheaper than the slowest kind verified so far is followed by pbkdf2
     /// iterations worth the difference, so every wrong password, and every
     /// unknown username, costs the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::argon2id(1024, 1, 1).unwrap();
+    /// let hash = hasher.hash("wonderland-42").unwrap();
+    /// assert!(hasher.verify("wonderland-42", &hash));
+    /// assert!(!hasher.verify("wonderland-43", &hash));
+    /// assert!(!hasher.verify("anything", "!unusable"));
+    /// ```
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         self.verify_with(password, stored, &BlockPool::new(0))
     }
@@ -246,58 +273,6 @@ fn argon2_matches(password: &str, stored: &PasswordHash<'_>, pool: &BlockPool) -
     let computed = argon2_into(&argon2, password.as_bytes(), salt, &mut output, pool);
     computed.is_ok() && bool::from(output.ct_eq(expected.as_bytes()))
 }
-
-/// A parsed Django `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` string.
-///
-/// # Examples
-///
-/// ```
-/// use tower_simplejwt::credentials::DjangoHash;
-///
-/// let parsed = DjangoHash::parse("pbkdf2_sha256$1000$salt$Wp17OTmLyqhvk3xiOEpEL5jrZUdo/AWI5gvNyp7S7mc=").unwrap();
-/// assert_eq!((parsed.iterations, parsed.salt), (1000, "salt"));
-/// assert!(DjangoHash::parse("pbkdf2_sha256$0$salt$AAAA").is_none());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DjangoHash<'a> {
-    /// PBKDF2 iterations (1 to 10 000 000).
-    pub iterations: u32,
-    /// The salt, as text.
-    pub salt: &'a str,
-    /// The 32-byte derived key.
-    pub hash: [u8; 32],
-}
-
-impl<'a> DjangoHash<'a> {
-    /// Parses a stored hash; anything malformed, or with an iteration count
-    /// of 0 or above 10 000 000, is `None`.
-    pub fn parse(stored: &'a str) -> Option<Self> {
-        let mut parts = stored.strip_prefix("pbkdf2_sha256$")?.split('$');
-        let (Some(iterations), Some(salt), Some(hash), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        let iterations = iterations
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PBKDF2_ITERATIONS).contains(n))?;
-        let decoded = STANDARD.decode(hash).ok()?;
-        Some(DjangoHash {
-            iterations,
-            salt,
-            hash: decoded.try_into().ok()?,
-        })
-    }
-
-    /// Whether `password` derives this hash (compared in constant time).
-    pub fn matches(&self, password: &str) -> bool {
-        pbkdf2_sha256(password.as_bytes(), self.salt.as_bytes(), self.iterations)
-            .ct_eq(&self.hash)
-            .into()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,9 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 
 use super::sqlite_reader::SubjectReader;
+use super::UserStoreError;
 use super::{CreateUserError, Subject, User, UserStore};
-use crate::store::{BoxFuture, StoreError};
+use crate::future::BoxFuture;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS simplejwt_users (
@@ -46,22 +47,25 @@ pub struct SqliteUserStore {
 
 impl SqliteUserStore {
     /// Uses `pool` and creates the table if missing.
-    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        sqlx::raw_sql(SCHEMA)
-            .execute(&pool)
-            .await
-            .map_err(StoreError::unavailable)?;
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, UserStoreError> {
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(failed)?;
         let reader = SubjectReader::for_pool(&pool).await?.map(Arc::new);
         Ok(SqliteUserStore { pool, reader })
     }
 
-    fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
-        let read = |error: sqlx::Error| StoreError::Corrupt(error.to_string());
+    fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, UserStoreError> {
         Ok(User {
-            id: row.try_get::<i64, _>("id").map_err(read)?.to_string(),
-            username: row.try_get("username").map_err(read)?,
-            password_hash: row.try_get("password_hash").map_err(read)?,
-            is_active: row.try_get::<bool, _>("is_active").map_err(read)?,
+            id: row
+                .try_get::<i64, _>("id")
+                .map_err(UserStoreError::corrupt)?
+                .to_string(),
+            username: row.try_get("username").map_err(UserStoreError::corrupt)?,
+            password_hash: row
+                .try_get("password_hash")
+                .map_err(UserStoreError::corrupt)?,
+            is_active: row
+                .try_get::<bool, _>("is_active")
+                .map_err(UserStoreError::corrupt)?,
         })
     }
 }
@@ -70,19 +74,22 @@ impl UserStore for SqliteUserStore {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         Box::pin(async move {
             sqlx::query("SELECT id, username, password_hash, is_active FROM simplejwt_users WHERE username = ?")
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(StoreError::unavailable)?
+                .map_err(failed)?
                 .map(Self::user)
                 .transpose()
         })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         Box::pin(async move {
             let Some(number) = row_id(id) else {
                 return Ok(None);
@@ -93,13 +100,13 @@ impl UserStore for SqliteUserStore {
             .bind(number)
             .fetch_optional(&self.pool)
             .await
-            .map_err(StoreError::unavailable)?
+            .map_err(failed)?
             .map(Self::user)
             .transpose()
         })
     }
 
-    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         let Some(number) = row_id(id) else {
             return Some(Ok(None));
         };
@@ -138,7 +145,7 @@ impl UserStore for SqliteUserStore {
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                     Err(CreateUserError::UsernameTaken(username.to_owned()))
                 }
-                Err(error) => Err(StoreError::unavailable(error).into()),
+                Err(error) => Err(failed(error).into()),
             }
         })
     }
@@ -150,4 +157,18 @@ fn row_id(id: &str) -> Option<i64> {
     id.parse::<i64>()
         .ok()
         .filter(|number| number.to_string() == id)
+}
+
+/// A failed statement: data that cannot be decoded is corrupt (the table is
+/// not the one this store creates), anything else means the database could
+/// not answer.
+fn failed(error: sqlx::Error) -> UserStoreError {
+    match error {
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::TypeNotFound { .. } => UserStoreError::corrupt(error),
+        error => UserStoreError::unavailable(error),
+    }
 }

@@ -26,7 +26,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sqlx::sqlite::SqlitePool;
 
 use super::Subject;
-use crate::store::StoreError;
+use super::UserStoreError;
 
 const SELECT_SUBJECT: &str = "SELECT id, username, is_active FROM simplejwt_users WHERE id = ?1";
 
@@ -48,14 +48,14 @@ pub(crate) struct SubjectReader {
 impl SubjectReader {
     /// A reader of the file the pool's connections have open; `None` for a
     /// database in memory, which only the pool's own connection can see.
-    pub(crate) async fn for_pool(pool: &SqlitePool) -> Result<Option<Self>, StoreError> {
+    pub(crate) async fn for_pool(pool: &SqlitePool) -> Result<Option<Self>, UserStoreError> {
         // SQLite's own answer, whatever the URL said: the main database's
         // full path, empty when it is in memory.
         let file: String =
             sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
                 .fetch_one(pool)
                 .await
-                .map_err(StoreError::unavailable)?;
+                .map_err(UserStoreError::unavailable)?;
         if file.is_empty() {
             return Ok(None);
         }
@@ -70,7 +70,7 @@ impl SubjectReader {
 
     /// The subject with row id `id`, or `None` when no connection is free at
     /// once or the read failed: the caller then takes sqlx's path.
-    pub(crate) fn subject(&self, id: i64) -> Option<Result<Option<Subject>, StoreError>> {
+    pub(crate) fn subject(&self, id: i64) -> Option<Result<Option<Subject>, UserStoreError>> {
         if self.giving_way.load(Ordering::Relaxed) > 0 {
             // Racing decrements may skip a try or make one early: harmless.
             self.giving_way.fetch_sub(1, Ordering::Relaxed);
@@ -135,8 +135,36 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
     use crate::credentials::{SqliteUserStore, UserStore};
-    use crate::store::sqlite::{open_pool, temp_url};
+
+    /// A pool on `url` as an application opens one: WAL for files, one
+    /// connection kept open for a database in memory.
+    async fn open_pool(url: &str) -> Result<SqlitePool, sqlx::Error> {
+        let options = url
+            .parse::<SqliteConnectOptions>()?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let in_memory = url.contains(":memory:");
+        SqlitePoolOptions::new()
+            .max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(u32::from(in_memory))
+            .connect_with(options)
+            .await
+    }
+
+    /// A fresh directory and the URL of a database file in it.
+    fn temp_url(name: &str) -> (PathBuf, String) {
+        let dir = std::env::temp_dir().join(format!(
+            "tower-simplejwt-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("users.sqlite3").display());
+        (dir, url)
+    }
 
     /// A fresh database file holding alice (id 1, active) and bob (id 2, inactive).
     async fn users(name: &str) -> (SqliteUserStore, SqlitePool, PathBuf) {
@@ -253,7 +281,7 @@ mod tests {
         // The pool's own answer is the error callers see.
         assert!(matches!(
             users.find_subject("1").await,
-            Err(StoreError::Unavailable(_))
+            Err(UserStoreError::Unavailable(_))
         ));
         execute(
             &pool,

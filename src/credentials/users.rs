@@ -2,8 +2,9 @@ use std::fmt;
 use std::sync::Mutex;
 
 use super::Subject;
+use super::UserStoreError;
+use crate::future::BoxFuture;
 use crate::lock::lock;
-use crate::store::{BoxFuture, StoreError};
 
 /// A user account as a [`UserStore`] keeps it.
 ///
@@ -38,7 +39,21 @@ impl fmt::Debug for User {
 }
 
 /// Creating a user failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{CreateUserError, MemoryUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// users.create("alice", "hash", true).await.unwrap();
+/// let taken = users.create("alice", "hash", true).await.unwrap_err();
+/// assert!(matches!(taken, CreateUserError::UsernameTaken(_)));
+/// assert!(matches!(users.create(" ", "hash", true).await, Err(CreateUserError::BlankUsername)));
+/// # });
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CreateUserError {
     /// The username is taken.
@@ -49,7 +64,7 @@ pub enum CreateUserError {
     BlankUsername,
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] UserStoreError),
 }
 
 /// Pluggable storage of user accounts.
@@ -71,10 +86,11 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The user with this id (the user id claim of a token).
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn find_by_id<'a>(&'a self, id: &'a str)
+        -> BoxFuture<'a, Result<Option<User>, UserStoreError>>;
 
     /// The subject with this id: the user without its password hash. The
     /// authentication layer calls it on every request; stores that can build
@@ -82,13 +98,13 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
     fn find_subject<'a>(
         &'a self,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(async move { Ok(self.find_by_id(id).await?.map(Subject::from)) })
     }
 
     /// [`find_subject`](Self::find_subject)'s answer when it needs no
     /// waiting (stores in memory); `None` otherwise.
-    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         let _ = id;
         None
     }
@@ -103,6 +119,19 @@ pub trait UserStore: Send + Sync + fmt::Debug + 'static {
 }
 
 /// Users in process memory, for tests and demos.
+///
+/// # Examples
+///
+/// ```
+/// use tower_simplejwt::credentials::{MemoryUserStore, UserStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let users = MemoryUserStore::new();
+/// let bob = users.create("bob", "hash", false).await.unwrap();
+/// assert!(!users.find_by_username("bob").await.unwrap().unwrap().is_active);
+/// assert_eq!(bob.id, "1");
+/// # });
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryUserStore {
     users: Mutex<Vec<User>>,
@@ -110,6 +139,16 @@ pub struct MemoryUserStore {
 
 impl MemoryUserStore {
     /// An empty store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::credentials::{MemoryUserStore, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// assert!(MemoryUserStore::new().find_by_id("1").await.unwrap().is_none());
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -123,7 +162,7 @@ impl UserStore for MemoryUserStore {
     fn find_by_username<'a>(
         &'a self,
         username: &'a str,
-    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         let user = self
             .users()
             .iter()
@@ -132,7 +171,10 @@ impl UserStore for MemoryUserStore {
         Box::pin(async move { Ok(user) })
     }
 
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    fn find_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, UserStoreError>> {
         let user = self.users().iter().find(|user| user.id == id).cloned();
         Box::pin(async move { Ok(user) })
     }
@@ -140,12 +182,12 @@ impl UserStore for MemoryUserStore {
     fn find_subject<'a>(
         &'a self,
         id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         let subject = self.find_subject_now(id);
         Box::pin(async move { subject.unwrap_or(Ok(None)) })
     }
 
-    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn find_subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         let subject = self
             .users()
             .iter()

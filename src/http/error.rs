@@ -23,43 +23,10 @@ use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 
-use crate::lifecycle::{LifecycleError, UserStoreFailure};
+use crate::credentials::UserStoreError;
+use crate::lifecycle::LifecycleError;
 use crate::store::StoreError;
-
-/// Why a token was refused, one variant per message of the contract.
-///
-/// # Examples
-///
-/// ```
-/// use tower_simplejwt::token::TokenError;
-///
-/// assert_eq!(TokenError::NoExp.to_string(), "Token has no 'exp' claim");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// Bad signature, wrong algorithm, malformed, not a JWT, a claim of the wrong type, `nbf` or `iat` in the future.
-    #[error("Token is invalid")]
-    Invalid,
-    /// `exp` is in the past (beyond the leeway).
-    #[error("Token is expired")]
-    Expired,
-    /// The `jti` claim is missing.
-    #[error("Token has no id")]
-    NoId,
-    /// The token type claim is missing where a type is expected.
-    #[error("Token has no type")]
-    NoType,
-    /// The token type claim names another kind of token.
-    #[error("Token has wrong type")]
-    WrongType,
-    /// The `exp` claim is missing.
-    #[error("Token has no 'exp' claim")]
-    NoExp,
-    /// The token was revoked, logged out, rotated or reused.
-    #[error("Token is blacklisted")]
-    Blacklisted,
-}
+use crate::token::TokenError;
 
 /// Everything a token endpoint or the authentication layer answers besides success.
 ///
@@ -175,7 +142,7 @@ impl From<LifecycleError> for ApiError {
             LifecycleError::InvalidCredentials => ApiError::NoActiveAccount,
             LifecycleError::InactiveSubject => ApiError::NoActiveAccountForToken,
             LifecycleError::Store(error) => ApiError::from(error),
-            LifecycleError::Users(error) => ApiError::from_user_store(error),
+            LifecycleError::Users(error) => ApiError::from(error),
             error @ (LifecycleError::ForeignSubject { .. }
             | LifecycleError::Signing(_)
             | LifecycleError::Internal(_)) => {
@@ -186,23 +153,26 @@ impl From<LifecycleError> for ApiError {
     }
 }
 
-impl ApiError {
-    /// The answer to a failure of the user store (or of a password check):
-    /// the service cannot answer now (`503 service_unavailable`), or, for
-    /// stored data that cannot be read, a server error (`500`).
-    pub(crate) fn from_user_store(error: UserStoreFailure) -> Self {
+impl From<UserStoreError> for ApiError {
+    /// A user store that cannot answer or is busy is a 503
+    /// `service_unavailable`; corrupt data or a password hash that cannot be
+    /// computed is a server error (500). Each is logged as what it is.
+    fn from(error: UserStoreError) -> Self {
+        let cause = std::error::Error::source(&error)
+            .map(ToString::to_string)
+            .unwrap_or_default();
         match error {
-            StoreError::Overloaded(_) => {
-                tracing::warn!(%error, "request refused");
+            UserStoreError::Overloaded(_) => {
+                tracing::warn!(%error, %cause, "login refused");
                 ApiError::ServiceUnavailable
             }
-            StoreError::Corrupt(_) => {
-                tracing::error!(%error, "user store holds data it cannot read");
+            UserStoreError::Unavailable(_) => {
+                tracing::error!(%error, %cause, "user store failed");
+                ApiError::ServiceUnavailable
+            }
+            _ => {
+                tracing::error!(%error, %cause, "server error in the user store or password check");
                 ApiError::Internal
-            }
-            error => {
-                tracing::error!(%error, "user store failed");
-                ApiError::ServiceUnavailable
             }
         }
     }

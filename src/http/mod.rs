@@ -53,7 +53,7 @@ mod body;
 mod cookies;
 mod delivery;
 pub mod endpoint;
-pub(crate) mod error;
+mod error;
 mod grpc_status;
 pub mod jwks;
 mod jwt_layer;

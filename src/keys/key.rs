@@ -1,38 +1,16 @@
+//! [`Key`]: one algorithm and its key material, parsed and checked once.
+
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use sha2::{Sha256, Sha384, Sha512};
 
+use super::family::{family_of, min_secret_bytes, KeyFamily};
+use super::hmac_state::{HmacState, MAX_TAG};
 use super::signer::PreparedSigner;
 use crate::config::ConfigError;
-
-/// The key family an algorithm belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyFamily {
-    Hmac,
-    Rsa,
-    Ec,
-    Ed,
-}
-
-pub(crate) fn family_of(algorithm: Algorithm) -> Result<KeyFamily, ConfigError> {
-    Ok(match algorithm {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => KeyFamily::Hmac,
-        Algorithm::RS256
-        | Algorithm::RS384
-        | Algorithm::RS512
-        | Algorithm::PS256
-        | Algorithm::PS384
-        | Algorithm::PS512 => KeyFamily::Rsa,
-        Algorithm::ES256 | Algorithm::ES384 => KeyFamily::Ec,
-        Algorithm::EdDSA => KeyFamily::Ed,
-        _ => return Err(ConfigError::UnsupportedAlgorithm(algorithm)),
-    })
-}
 
 /// A key bound to one algorithm: it verifies, and signs when it holds the
 /// secret or private key. Its algorithm is fixed here; a token's header
@@ -50,67 +28,15 @@ pub(crate) fn family_of(algorithm: Algorithm) -> Result<KeyFamily, ConfigError> 
 /// ```
 #[derive(Clone)]
 pub struct Key {
-    kid: Option<String>,
-    algorithm: Algorithm,
+    pub(super) kid: Option<String>,
+    pub(super) algorithm: Algorithm,
     /// Present on keys that can sign (the HMAC secret, or a private key).
-    encoding: Option<EncodingKey>,
-    decoding: DecodingKey,
+    pub(super) encoding: Option<EncodingKey>,
+    pub(super) decoding: DecodingKey,
     /// For HMAC algorithms: the keyed state, computed once.
-    hmac: Option<HmacState>,
+    pub(super) hmac: Option<HmacState>,
     /// For ES256, ES384 and EdDSA private keys: the key parsed once.
-    signer: Option<PreparedSigner>,
-}
-
-/// An HMAC key with its inner and outer padded states computed once;
-/// every token then costs a clone of the state and the hash of the token.
-#[derive(Clone)]
-enum HmacState {
-    Sha256(Hmac<Sha256>),
-    Sha384(Hmac<Sha384>),
-    Sha512(Hmac<Sha512>),
-}
-
-/// The longest HMAC tag (SHA-512).
-const MAX_TAG: usize = 64;
-
-impl HmacState {
-    fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
-        match algorithm {
-            Algorithm::HS256 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha256),
-            Algorithm::HS384 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha384),
-            Algorithm::HS512 => Hmac::new_from_slice(secret).ok().map(HmacState::Sha512),
-            _ => None,
-        }
-    }
-
-    fn tag(&self, message: &[u8], out: &mut [u8; MAX_TAG]) -> usize {
-        fn finish<M: Mac + Clone>(state: &M, message: &[u8], out: &mut [u8]) -> usize {
-            let mut mac = state.clone();
-            mac.update(message);
-            let tag = mac.finalize().into_bytes();
-            out[..tag.len()].copy_from_slice(&tag);
-            tag.len()
-        }
-        match self {
-            HmacState::Sha256(state) => finish(state, message, out),
-            HmacState::Sha384(state) => finish(state, message, out),
-            HmacState::Sha512(state) => finish(state, message, out),
-        }
-    }
-
-    /// Constant-time check of `tag` against the message's tag.
-    fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(state: &M, message: &[u8], tag: &[u8]) -> bool {
-            let mut mac = state.clone();
-            mac.update(message);
-            mac.verify_slice(tag).is_ok()
-        }
-        match self {
-            HmacState::Sha256(state) => check(state, message, tag),
-            HmacState::Sha384(state) => check(state, message, tag),
-            HmacState::Sha512(state) => check(state, message, tag),
-        }
-    }
+    pub(super) signer: Option<PreparedSigner>,
 }
 
 impl fmt::Debug for Key {
@@ -120,28 +46,6 @@ impl fmt::Debug for Key {
             .field("algorithm", &self.algorithm)
             .field("can_sign", &self.encoding.is_some())
             .finish_non_exhaustive()
-    }
-}
-
-/// The shortest HMAC secret for `algorithm`, in bytes: its hash output
-/// (RFC 7518 §3.2); `None` for other algorithms.
-///
-/// # Examples
-///
-/// ```
-/// use tower_simplejwt::keys::min_secret_bytes;
-/// use tower_simplejwt::Algorithm;
-///
-/// assert_eq!(min_secret_bytes(Algorithm::HS256), Some(32));
-/// assert_eq!(min_secret_bytes(Algorithm::HS512), Some(64));
-/// assert_eq!(min_secret_bytes(Algorithm::ES256), None);
-/// ```
-pub fn min_secret_bytes(algorithm: Algorithm) -> Option<usize> {
-    match algorithm {
-        Algorithm::HS256 => Some(32),
-        Algorithm::HS384 => Some(48),
-        Algorithm::HS512 => Some(64),
-        _ => None,
     }
 }
 
@@ -261,72 +165,76 @@ impl Key {
         Ok(key)
     }
 
-    /// A verify-only key from a public JWK (RFC 7517), whose `alg` must be set.
-    /// An HMAC (`oct`) JWK is refused: secrets are not published.
-    pub fn from_jwk(jwk: &Jwk) -> Result<Self, ConfigError> {
-        let algorithm = jwk
-            .common
-            .key_algorithm
-            .and_then(|alg| alg.to_string().parse::<Algorithm>().ok())
-            .ok_or_else(|| ConfigError::Invalid("jwk", "the key has no usable `alg`".into()))?;
-        if family_of(algorithm)? == KeyFamily::Hmac {
-            return Err(ConfigError::Invalid(
-                "jwk",
-                "HMAC secrets are not loaded from JWKs".into(),
-            ));
-        }
-        let decoding = DecodingKey::from_jwk(jwk)
-            .map_err(|error| ConfigError::InvalidKey(algorithm, error.to_string()))?;
-        Ok(Key {
-            kid: jwk.common.key_id.clone(),
-            algorithm,
-            encoding: None,
-            decoding,
-            hmac: None,
-            signer: None,
-        })
-    }
-
     /// The same key under this `kid` (the token header's key id).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let key = Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap().with_kid("2026-12");
+    /// assert_eq!(key.kid(), Some("2026-12"));
+    /// ```
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
         self
     }
 
     /// The key id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let key = Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap();
+    /// assert_eq!(key.kid(), None, "HMAC keys have a kid only when given one");
+    /// ```
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
 
     /// Whether the key can sign (an HMAC secret or a private key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// assert!(Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap().can_sign());
+    /// ```
     pub fn can_sign(&self) -> bool {
         self.encoding.is_some()
     }
 
-    /// The public JWK of an asymmetric key (`None` for HMAC secrets), with
-    /// its `kid`, `alg` and `use: sig`.
-    pub fn public_jwk(&self) -> Option<Jwk> {
-        if self.hmac.is_some() {
-            return None;
-        }
-        let mut jwk = Jwk::from_decoding_key(&self.decoding, Some(self.algorithm)).ok()?;
-        jwk.common.key_id = self.kid.clone();
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        Some(jwk)
-    }
-
-    /// The RFC 7638 thumbprint of the public key (base64url SHA-256), a
-    /// stable `kid` for keys configured without one.
-    pub fn thumbprint(&self) -> Option<String> {
-        self.public_jwk()?.thumbprint(ThumbprintHash::SHA256).ok()
-    }
-
     /// The algorithm every token is signed and verified with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let key = Key::from_secret(Algorithm::HS384, "a long random secret of 48 bytes or more, for HS384").unwrap();
+    /// assert_eq!(key.algorithm(), Algorithm::HS384);
+    /// ```
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
 
     /// Whether signatures are HMAC tags (cheap to verify) rather than asymmetric signatures.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::Key;
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// assert!(Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap().is_hmac());
+    /// ```
     pub fn is_hmac(&self) -> bool {
         self.hmac.is_some()
     }

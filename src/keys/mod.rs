@@ -19,10 +19,14 @@
 //! assert!(Key::from_secret(Algorithm::HS256, "").is_err());
 //! ```
 
+mod family;
+mod hmac_state;
+mod jwk;
 mod key;
 mod set;
 mod signer;
 
-pub(crate) use key::{family_of, KeyFamily};
-pub use key::{min_secret_bytes, Key};
+pub use family::min_secret_bytes;
+pub(crate) use family::{family_of, KeyFamily};
+pub use key::Key;
 pub use set::KeySet;

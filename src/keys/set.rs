@@ -16,8 +16,8 @@ use crate::config::ConfigError;
 ///
 /// Rotation without downtime: add the new key as verify-only, then make it
 /// the signing key (the old one stays verify-only), then drop the old one
-/// after the longest token lifetime. [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set)
-/// swaps the whole set atomically; readers never wait.
+/// after the longest token lifetime. The token codec's `set_key_set` (in the
+/// `token` module) swaps the whole set atomically; readers never wait.
 ///
 /// # Examples
 ///
@@ -40,7 +40,7 @@ pub struct KeySet {
     /// The base64url header of tokens signed with the signing key.
     header: String,
     /// Which key set of its codec this is: set by
-    /// [`TokenCodec::set_key_set`](crate::token::TokenCodec::set_key_set),
+    /// the token codec's `set_key_set`,
     /// so that a verification under a retired set cannot fill the
     /// verified-token cache.
     generation: u64,
@@ -48,6 +48,17 @@ pub struct KeySet {
 
 impl KeySet {
     /// A set that signs with `signing` and also verifies with `verifying`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let signing = Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap();
+    /// let set = KeySet::new(signing, []).unwrap();
+    /// assert!(set.signing_key().is_some());
+    /// ```
     pub fn new(
         signing: Key,
         verifying: impl IntoIterator<Item = Key>,
@@ -122,22 +133,63 @@ impl KeySet {
     }
 
     /// Whether a key of this set has this `kid`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let signing = Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap().with_kid("a");
+    /// let set = KeySet::new(signing, []).unwrap();
+    /// assert!(set.has_kid("a") && !set.has_kid("b"));
+    /// ```
     pub fn has_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|key| key.kid() == Some(kid))
     }
 
     /// The key tokens are signed with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::KeySet;
+    ///
+    /// assert!(KeySet::verify_only([]).unwrap().signing_key().is_none());
+    /// ```
     pub fn signing_key(&self) -> Option<&Key> {
         self.keys.first().filter(|_| self.signs)
     }
 
     /// Every key, the signing key first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let new = Key::from_secret(Algorithm::HS256, "new secret, 32 bytes or more, random").unwrap().with_kid("new");
+    /// let old = Key::from_secret(Algorithm::HS256, "old secret, 32 bytes or more, random").unwrap().with_kid("old");
+    /// let set = KeySet::new(new, [old]).unwrap();
+    /// assert_eq!(set.keys()[0].kid(), Some("new"));
+    /// ```
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
 
     /// The public keys as a JWK Set (RFC 7517), for `/.well-known/jwks.json`.
     /// HMAC secrets are never included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::keys::{Key, KeySet};
+    /// use tower_simplejwt::Algorithm;
+    ///
+    /// let set = KeySet::new(Key::from_secret(Algorithm::HS256, "a long random secret, 32 bytes or more").unwrap(), []).unwrap();
+    /// assert!(set.jwks().keys.is_empty());
+    /// ```
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
             keys: self.keys.iter().filter_map(Key::public_jwk).collect(),

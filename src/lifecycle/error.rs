@@ -1,10 +1,8 @@
 //! [`LifecycleError`]: why a lifecycle operation did not succeed.
 
+use crate::credentials::UserStoreError;
 use crate::store::StoreError;
 use crate::token::{SignError, TokenError};
-
-/// The user store's failure, as the lifecycle reports it.
-pub(crate) type UserStoreFailure = StoreError;
 
 /// Why a lifecycle operation did not succeed.
 ///
@@ -42,10 +40,10 @@ pub enum LifecycleError {
     },
     /// The token store failed or cannot answer now.
     #[error("token store failed: {0}")]
-    Store(#[source] StoreError),
-    /// The user store failed or cannot answer now.
+    Store(#[from] StoreError),
+    /// The user store failed or cannot answer now, or a password check could not be made.
     #[error("user store failed: {0}")]
-    Users(#[source] UserStoreFailure),
+    Users(#[from] UserStoreError),
     /// A token could not be signed (a key that cannot sign: a misconfiguration).
     #[error("token signing failed: {0}")]
     Signing(#[from] SignError),
@@ -74,15 +72,5 @@ impl LifecycleError {
                 | LifecycleError::InactiveSubject
                 | LifecycleError::ForeignSubject { .. }
         )
-    }
-
-    /// The token store's failure.
-    pub(crate) fn store(error: StoreError) -> Self {
-        LifecycleError::Store(error)
-    }
-
-    /// The user store's failure.
-    pub(crate) fn users(error: UserStoreFailure) -> Self {
-        LifecycleError::Users(error)
     }
 }

@@ -43,8 +43,7 @@ impl Jwt {
         let subject = self
             .authenticator()
             .authenticate(username, password)
-            .await
-            .map_err(LifecycleError::users)?;
+            .await?;
         match subject {
             Some(subject) if subject.is_active || !self.config().check_user_is_active => {
                 self.issue_for(&subject).await
@@ -104,8 +103,7 @@ impl Jwt {
         let refresh = &pair.refresh.claims;
         self.store()
             .record(recorded(self, &refresh.jti, &subject.id, refresh.exp))
-            .await
-            .map_err(LifecycleError::store)?;
+            .await?;
         tracing::info!(subject = %subject.id, "token pair issued");
         Ok(pair)
     }

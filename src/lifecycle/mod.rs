@@ -54,6 +54,5 @@ mod verify;
 
 pub use crate::token::TokenPair;
 pub use error::LifecycleError;
-pub(crate) use error::UserStoreFailure;
 pub use jwt::{BuildError, Jwt, JwtBuilder};
 pub use refresh::Refreshed;

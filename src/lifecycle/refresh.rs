@@ -140,11 +140,7 @@ impl Jwt {
             sealed_successor,
             rules,
         };
-        let outcome = self
-            .store()
-            .rotate(rotation, self.clock().clone())
-            .await
-            .map_err(LifecycleError::store)?;
+        let outcome = self.store().rotate(rotation, self.clock().clone()).await?;
         let refresh = match outcome {
             RotationOutcome::Rotated => successor,
             RotationOutcome::Replayed { sealed_successor } => {
@@ -169,7 +165,7 @@ impl Jwt {
         sealed: &str,
     ) -> Result<MintedToken, LifecycleError> {
         let corrupt = |what: String| {
-            LifecycleError::store(StoreError::Corrupt(format!(
+            LifecycleError::Store(StoreError::Corrupt(format!(
                 "replay of {}: {what}",
                 claims.jti
             )))
@@ -188,10 +184,7 @@ impl Jwt {
 
     /// The store's state of a refresh token.
     pub(crate) async fn state_of(&self, claims: &Claims) -> Result<TokenState, LifecycleError> {
-        self.store()
-            .state(subject_of(claims), &claims.jti)
-            .await
-            .map_err(LifecycleError::store)
+        Ok(self.store().state(subject_of(claims), &claims.jti).await?)
     }
 
     /// Whether a refresh token in `state` is refused where it is not rotated.
@@ -209,11 +202,7 @@ impl Jwt {
             UserIdClaim::Missing => return Ok(()),
             UserIdClaim::Unusable => false,
             UserIdClaim::Id(id) => {
-                let found = self
-                    .authenticator()
-                    .subject(id)
-                    .await
-                    .map_err(LifecycleError::users)?;
+                let found = self.authenticator().subject(id).await?;
                 match found {
                     Some(subject) => subject.is_active || !self.config().check_user_is_active,
                     None => false,

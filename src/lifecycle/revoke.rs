@@ -43,11 +43,7 @@ impl Jwt {
             .codec()
             .verify(refresh_token, Expected::Kind(TokenKind::Refresh))?;
         let record = recorded(self, &claims.jti, subject_of(&claims), claims.exp);
-        let outcome = self
-            .store()
-            .blacklist(record)
-            .await
-            .map_err(LifecycleError::store)?;
+        let outcome = self.store().blacklist(record).await?;
         match outcome {
             BlacklistOutcome::Blacklisted => {
                 tracing::info!(jti = %claims.jti, "refresh token logged out");
@@ -86,11 +82,7 @@ impl Jwt {
     /// # });
     /// ```
     pub async fn revoke_subject(&self, subject_id: &str) -> Result<u64, LifecycleError> {
-        let revoked = self
-            .store()
-            .revoke_subject(subject_id)
-            .await
-            .map_err(LifecycleError::store)?;
+        let revoked = self.store().revoke_subject(subject_id).await?;
         tracing::info!(subject = %subject_id, revoked, "every refresh token of the subject revoked");
         Ok(revoked)
     }

@@ -2,8 +2,8 @@
 //! an id match.
 
 use crate::credentials::Subject;
+use crate::credentials::UserStoreError;
 use crate::future::BoxFuture;
-use crate::store::StoreError;
 use crate::token::Claims;
 
 /// Names the local user, if any, that a remote issuer's subject is.
@@ -37,7 +37,8 @@ use crate::token::Claims;
 /// ```
 /// use tower_simplejwt::credentials::Subject;
 /// use tower_simplejwt::remote::{RemoteIssuer, RemoteSubjectMapping};
-/// use tower_simplejwt::store::{BoxFuture, StoreError};
+/// use tower_simplejwt::credentials::UserStoreError;
+/// use tower_simplejwt::future::BoxFuture;
 /// use tower_simplejwt::token::Claims;
 ///
 /// /// Remote users linked to local accounts in a table of ours.
@@ -45,7 +46,7 @@ use crate::token::Claims;
 ///
 /// impl RemoteSubjectMapping for LinkedAccounts {
 ///     fn local_subject<'a>(&'a self, remote: &'a Subject, _claims: &'a Claims)
-///         -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+///         -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
 ///         let linked = (remote.id == "google-oauth2|42").then(|| Subject::new("7", "carol", true));
 ///         Box::pin(async move { Ok(linked) })
 ///     }
@@ -67,7 +68,7 @@ pub trait RemoteSubjectMapping: Send + Sync + 'static {
         &'a self,
         remote: &'a Subject,
         claims: &'a Claims,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>>;
 }
 
 impl<F> RemoteSubjectMapping for F
@@ -78,7 +79,7 @@ where
         &'a self,
         remote: &'a Subject,
         claims: &'a Claims,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(std::future::ready(Ok(self(remote, claims))))
     }
 }

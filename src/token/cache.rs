@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use hashbrown::HashTable;
 
-use super::claims::{NumericDate, RawClaims};
+use super::payload::{NumericDate, RawClaims};
 use crate::lock::lock;
 
 const SHARDS: usize = 16;

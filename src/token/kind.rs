@@ -20,6 +20,14 @@ pub enum TokenKind {
 
 impl TokenKind {
     /// The value of the token type claim for this kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::token::TokenKind;
+    ///
+    /// assert_eq!(TokenKind::Refresh.as_str(), "refresh");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             TokenKind::Access => "access",
@@ -28,6 +36,15 @@ impl TokenKind {
     }
 
     /// The kind named by a token type claim value, if it is one of ours.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::token::TokenKind;
+    ///
+    /// assert_eq!(TokenKind::from_claim("access"), Some(TokenKind::Access));
+    /// assert_eq!(TokenKind::from_claim("sliding"), None);
+    /// ```
     pub fn from_claim(value: &str) -> Option<Self> {
         match value {
             "access" => Some(TokenKind::Access),

@@ -62,15 +62,20 @@
 mod cache;
 mod claims;
 mod codec;
+mod error;
 mod header;
 mod jti;
 mod kind;
+mod mint;
+mod payload;
+mod verify;
 
 pub use claims::{Claims, UserIdClaim};
-pub use codec::{MintedToken, SignError, TokenCodec, TokenPair, VerifiedToken};
+pub use codec::TokenCodec;
+pub use error::TokenError;
 pub use kind::{Expected, TokenKind};
-// Temporary until the token error lives in this module.
-pub use crate::http::error::TokenError;
+pub use mint::{MintedToken, SignError, TokenPair};
+pub use verify::VerifiedToken;
 
 #[cfg(test)]
 mod security_tests;

@@ -9,10 +9,10 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Map, Value};
 
+use super::TokenError;
 use super::*;
 use crate::clock::ManualClock;
 use crate::config::JwtConfig;
-use crate::error::TokenError;
 use crate::keys::{Key, KeySet};
 
 const SECRET: &str = "security-test-secret-of-at-least-32-bytes";

@@ -8,10 +8,10 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Map, Value};
 
+use super::TokenError;
 use super::*;
 use crate::clock::ManualClock;
 use crate::config::{ConfigError, JwtConfig};
-use crate::error::TokenError;
 
 const SECRET: &str = "unit-test-secret-of-at-least-64-bytes-so-that-hs512-accepts-it-too";
 const NOW: u64 = 1_800_000_000;

@@ -142,7 +142,7 @@ pub async fn build(options: Options) -> Result<App, Error> {
     let endpoints = JwtLayer::new(jwt.clone()).layer(any(not_found));
     let paths = &jwt.config().paths;
     let mut answered = vec![
-        &paths.obtain,
+        &paths.issue,
         &paths.refresh,
         &paths.verify,
         &paths.blacklist,

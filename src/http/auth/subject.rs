@@ -2,10 +2,10 @@
 //! and what goes into the request's extensions.
 
 use super::future::Authenticated;
+use crate::credentials::UserStoreError;
 use crate::credentials::{RemoteClaims, RemoteSubject, Subject};
 use crate::http::delivery::IssuedTokens;
 use crate::http::ApiError;
-use crate::lifecycle::UserStoreFailure;
 use crate::token::{Claims, Expected, TokenError, TokenKind, UserIdClaim};
 use crate::{Jwt, LifecycleError};
 
@@ -62,9 +62,9 @@ pub(super) async fn look_up(jwt: &Jwt, user_id: &str) -> Result<Subject, ApiErro
 /// configured otherwise) is active.
 pub(super) fn active_subject(
     jwt: &Jwt,
-    found: Result<Option<Subject>, UserStoreFailure>,
+    found: Result<Option<Subject>, UserStoreError>,
 ) -> Result<Subject, ApiError> {
-    match found.map_err(ApiError::from_user_store)? {
+    match found? {
         Some(subject) if subject.is_active || !jwt.config().check_user_is_active => Ok(subject),
         Some(_) => Err(ApiError::UserInactive),
         None => Err(ApiError::UserNotFound),

@@ -135,7 +135,7 @@ macro_rules! single_route {
 
 single_route!(
     /// The obtain endpoint (`/api/token/`), where credentials are issued a pair.
-    Issue, obtain, Issue
+    Issue, issue, Issue
 );
 single_route!(
     /// The refresh endpoint (`/api/token/refresh/`).

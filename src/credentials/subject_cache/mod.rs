@@ -4,10 +4,11 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::UserStoreError;
 use super::{Authenticator, Subject};
 use crate::clock::{SharedClock, SystemClock};
+use crate::future::BoxFuture;
 use crate::lock::lock;
-use crate::store::{BoxFuture, StoreError};
 
 /// How many locks the remembered subjects are spread over.
 const SHARDS: usize = 16;
@@ -91,6 +92,17 @@ struct Entry {
 impl<A: Authenticator> SubjectCache<A> {
     /// Remembers the subjects `inner` finds for `lifetime` (whole seconds),
     /// at most 10 000 of them, timed by the system clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// # let _ = cached;
+    /// ```
     pub fn new(inner: A, lifetime: Duration) -> Self {
         SubjectCache {
             inner,
@@ -104,6 +116,17 @@ impl<A: Authenticator> SubjectCache<A> {
 
     /// Remembers at most about `capacity` subjects (rounded up to a multiple
     /// of 16); 0 remembers none. Forgets what was remembered so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5)).with_capacity(1_000);
+    /// # let _ = cached;
+    /// ```
     pub fn with_capacity(self, capacity: usize) -> Self {
         self.rebuilt(|remembered| remembered.per_shard = capacity.div_ceil(SHARDS))
     }
@@ -111,6 +134,25 @@ impl<A: Authenticator> SubjectCache<A> {
     /// Reads the time from `clock` (tests pass a
     /// [`ManualClock`](crate::clock::ManualClock)). Forgets what was
     /// remembered so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_simplejwt::clock::ManualClock;
+    /// use tower_simplejwt::credentials::{Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap();
+    /// let clock = ManualClock::new(1_000);
+    /// let cached = SubjectCache::new(PasswordAuthenticator::new(users, PasswordHasher::default()), Duration::from_secs(5))
+    ///     .with_clock(Arc::new(clock.clone()));
+    /// cached.subject("1").await.unwrap();
+    /// assert!(cached.subject_now("1").is_some(), "remembered");
+    /// # });
+    /// ```
     pub fn with_clock(self, clock: SharedClock) -> Self {
         self.rebuilt(|remembered| remembered.clock = clock)
     }
@@ -129,17 +171,55 @@ impl<A: Authenticator> SubjectCache<A> {
     }
 
     /// The wrapped authenticator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// assert_eq!(cached.inner().login_limit().max_in_flight(), 256);
+    /// ```
     pub fn inner(&self) -> &A {
         &self.inner
     }
 
     /// Forgets the subject with this id: the next lookup asks the wrapped
     /// authenticator. Call it when a user is changed, deactivated or deleted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{Authenticator, MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache, UserStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let users = MemoryUserStore::new();
+    /// users.create("alice", "unused", true).await.unwrap();
+    /// let cached = SubjectCache::new(PasswordAuthenticator::new(users, PasswordHasher::default()), Duration::from_secs(60));
+    /// assert!(cached.subject("1").await.unwrap().unwrap().is_active);
+    /// // alice is deactivated in the store: forget what was read before.
+    /// cached.forget("1");
+    /// # });
+    /// ```
     pub fn forget(&self, id: &str) {
         self.remembered.shard(id).remove(id);
     }
 
     /// Forgets every subject.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_simplejwt::credentials::{MemoryUserStore, PasswordAuthenticator, PasswordHasher, SubjectCache};
+    ///
+    /// let authenticator = PasswordAuthenticator::new(MemoryUserStore::new(), PasswordHasher::default());
+    /// let cached = SubjectCache::new(authenticator, Duration::from_secs(5));
+    /// cached.forget_all();
+    /// ```
     pub fn forget_all(&self) {
         for shard in self.remembered.shards.iter() {
             lock(shard).clear();
@@ -203,7 +283,7 @@ impl<A: Authenticator> Authenticator for SubjectCache<A> {
         &'a self,
         username: &'a str,
         password: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(async move {
             let found = self.inner.authenticate(username, password).await?;
             if let Some(subject) = &found {
@@ -213,7 +293,10 @@ impl<A: Authenticator> Authenticator for SubjectCache<A> {
         })
     }
 
-    fn subject<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
+    fn subject<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subject>, UserStoreError>> {
         Box::pin(async move {
             if let Some(subject) = self.remembered.get(id) {
                 return Ok(Some(subject));
@@ -226,7 +309,7 @@ impl<A: Authenticator> Authenticator for SubjectCache<A> {
         })
     }
 
-    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
+    fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, UserStoreError>> {
         if let Some(subject) = self.remembered.get(id) {
             return Some(Ok(Some(subject)));
         }
@@ -260,204 +343,4 @@ impl<A: fmt::Debug> fmt::Debug for SubjectCache<A> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::clock::ManualClock;
-
-    /// Users by id, changed by the test, counting the lookups that reach it.
-    #[derive(Debug, Default)]
-    struct CountingUsers {
-        users: Mutex<HashMap<String, Subject>>,
-        lookups: AtomicUsize,
-        down: std::sync::atomic::AtomicBool,
-        /// Answers `subject_now` too, as stores that read in place do.
-        in_place: std::sync::atomic::AtomicBool,
-    }
-
-    impl CountingUsers {
-        fn set(&self, id: &str, is_active: bool) {
-            let subject = Subject::new(id, format!("user {id}"), is_active);
-            lock(&self.users).insert(id.to_owned(), subject);
-        }
-
-        fn lookups(&self) -> usize {
-            self.lookups.load(Ordering::SeqCst)
-        }
-    }
-
-    impl Authenticator for Arc<CountingUsers> {
-        fn authenticate<'a>(
-            &'a self,
-            username: &'a str,
-            password: &'a str,
-        ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
-            let found = lock(&self.users)
-                .values()
-                .find(|subject| subject.username == username && password == "right")
-                .cloned();
-            Box::pin(async move { Ok(found) })
-        }
-
-        fn subject<'a>(
-            &'a self,
-            id: &'a str,
-        ) -> BoxFuture<'a, Result<Option<Subject>, StoreError>> {
-            self.lookups.fetch_add(1, Ordering::SeqCst);
-            let answer = match self.down.load(Ordering::SeqCst) {
-                true => Err(StoreError::Unavailable("down".into())),
-                false => Ok(lock(&self.users).get(id).cloned()),
-            };
-            Box::pin(async move { answer })
-        }
-
-        fn subject_now(&self, id: &str) -> Option<Result<Option<Subject>, StoreError>> {
-            if !self.in_place.load(Ordering::SeqCst) {
-                return None;
-            }
-            self.lookups.fetch_add(1, Ordering::SeqCst);
-            Some(match self.down.load(Ordering::SeqCst) {
-                true => Err(StoreError::Unavailable("down".into())),
-                false => Ok(lock(&self.users).get(id).cloned()),
-            })
-        }
-    }
-
-    fn cache(
-        lifetime: u64,
-    ) -> (
-        SubjectCache<Arc<CountingUsers>>,
-        Arc<CountingUsers>,
-        ManualClock,
-    ) {
-        let users = Arc::new(CountingUsers::default());
-        users.set("1", true);
-        let clock = ManualClock::new(1_000);
-        let cache = SubjectCache::new(users.clone(), Duration::from_secs(lifetime))
-            .with_clock(Arc::new(clock.clone()));
-        (cache, users, clock)
-    }
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(future)
-    }
-
-    #[test]
-    fn subjects_an_inner_store_answers_in_place_are_remembered_too() {
-        let (cache, users, clock) = cache(5);
-        users.in_place.store(true, Ordering::SeqCst);
-        users.set("2", true);
-        for _ in 0..3 {
-            assert_eq!(cache.subject_now("1").unwrap().unwrap().unwrap().id, "1");
-        }
-        assert_eq!(users.lookups(), 1);
-        // Unknown ids and failures are asked again every time.
-        assert_eq!(cache.subject_now("9").unwrap().unwrap(), None);
-        assert_eq!(cache.subject_now("9").unwrap().unwrap(), None);
-        assert_eq!(users.lookups(), 3);
-        users.down.store(true, Ordering::SeqCst);
-        assert!(cache.subject_now("2").unwrap().is_err());
-        users.down.store(false, Ordering::SeqCst);
-        assert!(cache.subject_now("2").unwrap().unwrap().is_some());
-        assert_eq!(users.lookups(), 5);
-        // The lifetime holds as for subjects awaited.
-        users.set("1", false);
-        clock.advance(Duration::from_secs(4));
-        assert!(cache.subject_now("1").unwrap().unwrap().unwrap().is_active);
-        clock.advance(Duration::from_secs(1));
-        assert!(!cache.subject_now("1").unwrap().unwrap().unwrap().is_active);
-        assert_eq!(users.lookups(), 6);
-    }
-
-    #[test]
-    fn a_subject_found_is_answered_from_memory_until_its_lifetime_ends() {
-        let (cache, users, clock) = cache(5);
-        assert_eq!(cache.subject_now("1"), None, "nothing remembered yet");
-        let first = block_on(cache.subject("1")).unwrap().unwrap();
-        assert_eq!(users.lookups(), 1);
-        users.set("1", false);
-        clock.advance(Duration::from_secs(4));
-        assert_eq!(
-            cache.subject_now("1").unwrap().unwrap(),
-            Some(first.clone())
-        );
-        assert_eq!(block_on(cache.subject("1")).unwrap(), Some(first));
-        assert_eq!(users.lookups(), 1, "answered from memory");
-        clock.advance(Duration::from_secs(1));
-        assert_eq!(cache.subject_now("1"), None, "expired");
-        let fresh = block_on(cache.subject("1")).unwrap().unwrap();
-        assert!(
-            !fresh.is_active,
-            "the store's new answer once the lifetime is over"
-        );
-        assert_eq!(users.lookups(), 2);
-    }
-
-    #[test]
-    fn forget_makes_the_next_lookup_ask_the_store() {
-        let (cache, users, _clock) = cache(60);
-        block_on(cache.subject("1")).unwrap();
-        users.set("1", false);
-        cache.forget("1");
-        assert!(!block_on(cache.subject("1")).unwrap().unwrap().is_active);
-        users.set("1", true);
-        cache.forget_all();
-        assert!(block_on(cache.subject("1")).unwrap().unwrap().is_active);
-        assert_eq!(users.lookups(), 3);
-    }
-
-    #[test]
-    fn unknown_ids_and_store_errors_are_not_remembered() {
-        let (cache, users, _clock) = cache(60);
-        assert_eq!(block_on(cache.subject("2")).unwrap(), None);
-        users.set("2", true);
-        assert!(block_on(cache.subject("2")).unwrap().is_some());
-        users.down.store(true, Ordering::SeqCst);
-        assert!(block_on(cache.subject("3")).is_err());
-        users.down.store(false, Ordering::SeqCst);
-        users.set("3", true);
-        assert!(block_on(cache.subject("3")).unwrap().is_some());
-        assert_eq!(users.lookups(), 4);
-    }
-
-    #[test]
-    fn a_login_remembers_its_subject() {
-        let (cache, users, _clock) = cache(60);
-        let alice = block_on(cache.authenticate("user 1", "right")).unwrap();
-        assert_eq!(cache.subject_now("1").unwrap().unwrap(), alice);
-        assert_eq!(
-            block_on(cache.authenticate("user 1", "wrong")).unwrap(),
-            None
-        );
-        assert_eq!(users.lookups(), 0);
-    }
-
-    #[test]
-    fn a_zero_lifetime_or_capacity_remembers_nothing() {
-        for cache in [cache(0).0, cache(60).0.with_capacity(0)] {
-            block_on(cache.subject("1")).unwrap();
-            assert_eq!(cache.subject_now("1"), None);
-            assert_eq!(cache.remembered.len(), 0);
-        }
-    }
-
-    #[test]
-    fn the_capacity_bounds_what_is_remembered() {
-        let (cache, users, clock) = cache(60);
-        let cache = cache.with_capacity(32);
-        for id in 0..1_000 {
-            users.set(&id.to_string(), true);
-            block_on(cache.subject(&id.to_string())).unwrap();
-            assert!(cache.remembered.len() <= 32);
-        }
-        // Expired subjects make room before the newer ones are dropped.
-        clock.advance(Duration::from_secs(60));
-        block_on(cache.subject("1")).unwrap();
-        assert!(cache.remembered.len() <= 32);
-        assert_eq!(cache.subject_now("1").unwrap().unwrap().unwrap().id, "1");
-    }
-}
+mod tests;
