@@ -285,7 +285,7 @@ fn examples_are_the_contracts_bodies() {
 #[test]
 fn paths_follow_the_configuration() {
     let mut config = JwtConfig::simplejwt_guide(SECRET).with_issuer("https://auth.example.com");
-    config.paths.obtain = "/auth/login/".into();
+    config.paths.issue = "/auth/login/".into();
     config.rotate_refresh_tokens = false;
     let json = json_of(&document(&config));
     assert!(json["paths"]["/auth/login/"]["post"].is_object());

@@ -38,7 +38,7 @@ pub(super) fn token_endpoints(config: &JwtConfig) -> Vec<(String, TokenEndpoint)
     let example_token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl";
     vec![
         (
-            paths.obtain.clone(),
+            paths.issue.clone(),
             TokenEndpoint {
                 operation_id: "obtain_token_pair",
                 summary: "Log in: credentials for a token pair",
