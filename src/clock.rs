@@ -32,6 +32,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current time in seconds since the Unix epoch.
     fn now(&self) -> u64;
+
+    /// Whether this clock is the real wall clock ([`SystemClock`]), so that
+    /// a store with a clock of its own may read that one instead, inside
+    /// its atomic step (the Redis store reads the server's `TIME` in its
+    /// rotation script). A test clock answers `false` (the default) and is
+    /// always the one read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower_simplejwt::clock::{Clock, ManualClock, SystemClock};
+    ///
+    /// assert!(SystemClock.is_system_time());
+    /// assert!(!ManualClock::new(0).is_system_time());
+    /// ```
+    fn is_system_time(&self) -> bool {
+        false
+    }
 }
 
 /// The operating system's wall clock.
@@ -53,6 +71,10 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())
             .unwrap_or(0)
+    }
+
+    fn is_system_time(&self) -> bool {
+        true
     }
 }
 

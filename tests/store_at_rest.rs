@@ -19,7 +19,7 @@ use tower_simplejwt::credentials::{
 use tower_simplejwt::http::RefreshLayer;
 use tower_simplejwt::store::postgres::PostgresTokenStore;
 use tower_simplejwt::store::sqlite::SqliteTokenStore;
-use tower_simplejwt::store::{RecordedToken, TokenStore};
+use tower_simplejwt::store::{PurgeTask, RecordedToken, TokenStore};
 use tower_simplejwt::token::{Expected, TokenKind};
 use tower_simplejwt::Jwt;
 
@@ -179,14 +179,25 @@ async fn successor_at_rest<S: TokenStore + Dump + Clone>(store: S) {
         "the first successor is erased when its window ends; only the open window's remains"
     );
     clock.advance(Duration::from_secs(GRACE));
-    store.purge_expired(clock.now()).await.unwrap();
-    let after_purge = store.dump(&family).await;
+    // The purge task's frequent step, with no rotation and no full purge.
+    assert_eq!(
+        PurgeTask::step(&store, clock.now(), false).await.unwrap(),
+        1,
+        "the ended window's successor is erased"
+    );
+    let after_erasure = store.dump(&family).await;
     assert!(
-        !after_purge
+        !after_erasure
             .iter()
             .flatten()
             .any(|value| value.starts_with("s1.")),
         "no sealed successor outlives its window"
+    );
+    store.purge_expired(clock.now()).await.unwrap();
+    assert_eq!(
+        store.dump(&family).await,
+        after_erasure,
+        "nothing else was due"
     );
 }
 

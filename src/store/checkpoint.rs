@@ -16,8 +16,8 @@ pub enum Checkpoint {
     /// The atomic step has begun (transaction open, clock not read, nothing locked by us yet
     /// beyond what beginning takes).
     Begun,
-    /// The family's record is locked (or, for Redis, the clock has been read and the script is
-    /// about to be sent).
+    /// The family's record is locked (or, for Redis, the script is about to be sent: with an
+    /// injected clock, that clock has been read; the system clock is read inside the script).
     FamilyLocked,
     /// The presented token's record is locked and read.
     TokenLocked,
@@ -28,6 +28,10 @@ pub enum Checkpoint {
 /// Awaited by a rotation at each [`Checkpoint`] it passes.
 #[doc(hidden)]
 #[derive(Clone)]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+    allow(dead_code)
+)]
 pub struct PauseHook(Arc<dyn Fn(Checkpoint) -> BoxFuture<'static, ()> + Send + Sync>);
 
 impl PauseHook {
@@ -38,7 +42,11 @@ impl PauseHook {
         PauseHook(Arc::new(pause))
     }
 
-    /// Awaits the hook at `checkpoint`.
+    /// Awaits the hook at `checkpoint` (the memory store has none to await).
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "redis")),
+        allow(dead_code)
+    )]
     pub(crate) async fn at(hook: &Option<PauseHook>, checkpoint: Checkpoint) {
         if let Some(hook) = hook {
             (hook.0)(checkpoint).await;

@@ -106,7 +106,7 @@ pub(crate) fn next_step(
                 }
             } else {
                 Step::Reuse {
-                    revoke_family: rules.reuse_policy == crate::config::ReusePolicy::RevokeFamily,
+                    revoke_family: rules.revokes_family(),
                 }
             }
         }

@@ -1,10 +1,14 @@
 -- Records a token (a new family), or logs one out (blacklists it and revokes
 -- its family). Everything is read and validated before the first write.
--- KEYS: token, the subject's family index.
+-- KEYS: token, the subject's family index, the token's sealed successor.
 -- ARGV: jti, exp, keep-until, key prefix, mode ('record' or 'blacklist'),
 --       the family's keep-until (bounds every token the family may hold).
--- Returns 1 when the token changed state, 0 when it was already blacklisted, used or revoked.
-local token, families = KEYS[1], KEYS[2]
+-- A used (rotated) token presented for logout is blacklisted too, its sealed
+-- successor erased and its family revoked, so another tab's rotation does
+-- not outlive the logout.
+-- Returns 1 when an active (or unrecorded) token was blacklisted, 2 when a
+-- used one revoked its family, 0 when it was already blacklisted or revoked.
+local token, families, sealed_key = KEYS[1], KEYS[2], KEYS[3]
 local jti, exp, keep, prefix, mode = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local family_bound = tonumber(ARGV[6])
 if not (exp and keep and family_bound) then return redis.error_reply('ERR record: a numeric argument is not a number') end
@@ -41,11 +45,13 @@ end
 if mode ~= 'blacklist' then return 0 end
 if not family then return redis.error_reply('ERR corrupt: token ' .. jti .. ' has no family') end
 local family_key = prefix .. 'fam:' .. family
-if state ~= 'active' or redis.call('HGET', family_key, 'revoked') == '1' then return 0 end
+if (state ~= 'active' and state ~= 'used') or redis.call('HGET', family_key, 'revoked') == '1' then return 0 end
 redis.call('HSET', token, 'state', 'blacklisted')
+redis.call('DEL', sealed_key)
 local revoked_keep = math.max(keep, family_bound, tonumber(redis.call('HGET', family_key, 'keep_until')) or 0)
 redis.call('HSET', family_key, 'revoked', '1', 'keep_until', revoked_keep)
 keep_until(family_key, revoked_keep)
 redis.call('SADD', families, family)
 keep_until(families, revoked_keep)
+if state == 'used' then return 2 end
 return 1

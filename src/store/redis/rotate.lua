@@ -4,13 +4,20 @@
 --       the presented token's sealed successor.
 -- ARGV: presented jti, successor jti, sealed successor ('' for none),
 --       presented exp, presented keep-until, successor exp, successor keep-until,
---       now, grace seconds, revoke family (0/1), blacklist after rotation (0/1),
---       accept unrecorded (0/1), key prefix of the subject ("simplejwt:{subject}:").
+--       now ('' to read the server's TIME inside the script), grace seconds,
+--       revoke family (0/1), blacklist after rotation (0/1), accept unrecorded (0/1),
+--       key prefix of the subject ("simplejwt:{subject}:").
 local presented, successor, families, sealed_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local presented_jti, successor_jti, sealed = ARGV[1], ARGV[2], ARGV[3]
 local presented_exp, presented_keep = tonumber(ARGV[4]), tonumber(ARGV[5])
 local successor_exp, successor_keep = tonumber(ARGV[6]), tonumber(ARGV[7])
-local now, grace = tonumber(ARGV[8]), tonumber(ARGV[9])
+-- A key is never given an expiry in Redis's past (it would vanish at once).
+local redis_now = tonumber(redis.call('TIME')[1])
+-- The window is measured by the clock read inside the atomic step: the
+-- server's, unless the caller injected a clock of its own (tests).
+local now = redis_now
+if ARGV[8] ~= '' then now = tonumber(ARGV[8]) end
+local grace = tonumber(ARGV[9])
 local revoke_family, blacklist_after, accept_unrecorded = ARGV[10] == '1', ARGV[11] == '1', ARGV[12] == '1'
 local prefix = ARGV[13]
 
@@ -23,8 +30,6 @@ for _, value in ipairs({presented_exp, presented_keep, successor_exp, successor_
     return redis.error_reply('ERR rotate: a numeric argument is out of range')
   end
 end
--- A key is never given an expiry in Redis's past (it would vanish at once).
-local redis_now = tonumber(redis.call('TIME')[1])
 local function expiry(keep)
   if keep < redis_now + 60 then return redis_now + 60 end
   return keep
@@ -58,8 +63,15 @@ if state == 'used' then
   local age = now - rotated_at
   if age < 0 then age = 0 end
   if age < grace then
+    -- The sealed successor is stored as '<end of its window>|<sealed>'
+    -- (an earlier version stored the sealed value alone).
     local kept = redis.call('GET', sealed_key)
-    if kept then return {'replayed', kept} end
+    if kept then
+      local bar = string.find(kept, '|', 1, true)
+      local window_end = bar and tonumber(string.sub(kept, 1, bar - 1))
+      if window_end then kept = string.sub(kept, bar + 1) end
+      if not window_end or now < window_end then return {'replayed', kept} end
+    end
     return {'refused', 'blacklisted'}
   end
   redis.call('HSET', presented, 'state', 'blacklisted')
@@ -88,7 +100,10 @@ end
 if not state then remember(presented, presented_exp, presented_keep, 'active') end
 if blacklist_after then
   redis.call('HSET', presented, 'state', 'used', 'rotated_at', now)
-  if sealed ~= '' and grace > 0 then redis.call('SET', sealed_key, sealed, 'EX', grace) end
+  if sealed ~= '' and grace > 0 then
+    local window_end = math.min(now + grace, 253402300799)
+    redis.call('SET', sealed_key, string.format('%d', window_end) .. '|' .. sealed, 'EX', grace)
+  end
 end
 remember(successor, successor_exp, successor_keep, 'active')
 redis.call('HSETNX', family_key, 'revoked', '0')
