@@ -4,7 +4,7 @@
 //! [`document`] describes what [`JwtLayer`](crate::JwtLayer) answers, at
 //! the paths of the configuration: the four token endpoints (JSON and
 //! URL-encoded form bodies; every 200, 400, 401, 413, 415, 500 and 503 body
-//! of the contract as a named example, rendered by [`ApiError`] itself, so
+//! of the contract as a named example, rendered by [`ApiError`](crate::ApiError) itself, so
 //! the examples are what the server sends), the JWK Set, and the OpenID
 //! discovery document when an issuer is set. `WWW-Authenticate` (every
 //! 401), `Retry-After` (every 503) and `Cache-Control: no-store` (every

@@ -47,7 +47,10 @@ pub(super) fn token_endpoints(config: &JwtConfig) -> Vec<(String, TokenEndpoint)
                 request: name::OBTAIN_REQUEST,
                 request_example: json!({"username": "alice", "password": "wonderland-42"}),
                 fields: &["username", "password"],
-                ok: Answer::json("A new pair.", name::TOKEN_PAIR),
+                ok: Answer::json("A new pair.", name::TOKEN_PAIR).example(
+                    "a new pair",
+                    json!({"refresh": example_token, "access": example_token}),
+                ),
                 bad_request: Vec::new(),
                 unauthorized: vec![("no active account", ApiError::NoActiveAccount)],
             },
@@ -188,16 +191,10 @@ pub(super) fn jwks(config: &JwtConfig) -> PathItem {
     let max_age = format!("public, max-age={}", config.jwks_max_age.as_secs());
     let ok = Answer::json("The public keys.", name::JWKS).header(
         "Cache-Control",
-        utoipa::openapi::header::HeaderBuilder::new()
-            .schema(Some(
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String),
-            ))
-            .description(Some(
-                "How long caches may keep the key set (`jwks_max_age`).",
-            ))
-            .example(Some(Value::from(max_age)))
-            .build(),
+        responses::string_header(
+            "How long caches may keep the key set (`jwks_max_age`).",
+            &max_age,
+        ),
     );
     let operation = OperationBuilder::new()
         .tag(KEYS)

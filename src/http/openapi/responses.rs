@@ -68,7 +68,8 @@ impl Answer {
     }
 }
 
-fn string_header(description: &str, example: &str) -> Header {
+/// A header whose value is a string like `example`.
+pub(super) fn string_header(description: &str, example: &str) -> Header {
     HeaderBuilder::new()
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .description(Some(description))

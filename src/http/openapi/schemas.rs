@@ -37,11 +37,30 @@ fn string(description: &str) -> ObjectBuilder {
 
 /// An object of string fields; `required` lists the names a valid body must carry.
 fn strings(description: &str, fields: &[(&str, &str)], required: &[&str]) -> ObjectBuilder {
+    object_of(description, fields, required, string)
+}
+
+/// A request body's text field: trimmed, it must not be blank.
+fn text(description: &str) -> ObjectBuilder {
+    string(description).min_length(Some(1)).pattern(Some(r"\S"))
+}
+
+/// An object of a request's text fields.
+fn request(description: &str, fields: &[(&str, &str)], required: &[&str]) -> ObjectBuilder {
+    object_of(description, fields, required, text)
+}
+
+fn object_of(
+    description: &str,
+    fields: &[(&str, &str)],
+    required: &[&str],
+    field_schema: fn(&str) -> ObjectBuilder,
+) -> ObjectBuilder {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(description));
     for (field, about) in fields {
-        object = object.property(*field, string(about));
+        object = object.property(*field, field_schema(about));
     }
     for field in required {
         object = object.required(*field);
@@ -67,7 +86,7 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
     components
         .schema(
             name::OBTAIN_REQUEST,
-            strings(
+            request(
                 "Credentials. String fields are trimmed; a number is taken as its text.",
                 &[
                     ("username", "The user's name."),
@@ -78,7 +97,7 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
         )
         .schema(
             name::REFRESH_REQUEST,
-            strings(
+            request(
                 "A refresh token to exchange for a new access token.",
                 &[("refresh", "A refresh token.")],
                 &in_body("refresh"),
@@ -86,7 +105,7 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
         )
         .schema(
             name::VERIFY_REQUEST,
-            strings(
+            request(
                 "A token (access or refresh) to check.",
                 &[("token", "The token.")],
                 &["token"],
@@ -94,7 +113,7 @@ pub(super) fn add(components: ComponentsBuilder, config: &JwtConfig) -> Componen
         )
         .schema(
             name::BLACKLIST_REQUEST,
-            strings(
+            request(
                 "The refresh token to log out.",
                 &[("refresh", "A refresh token.")],
                 &in_body("refresh"),
