@@ -345,7 +345,14 @@ fn help_is_on_stdout_describes_every_flag_and_hides_the_hooks() {
         "--trust-issuer <URL>",
         "--trust-audience <AUDIENCE>",
         "--log-requests",
+        "--cors-origin <ORIGIN>",
+        "--shutdown-timeout <SECONDS>",
+        "--purge-every <SECONDS>",
         "createuser",
+        "changepassword",
+        "deactivate",
+        "import",
+        "purge",
         "keygen",
     ] {
         assert!(text.contains(flag), "{flag} in --help:\n{text}");
@@ -367,7 +374,14 @@ fn help_is_on_stdout_describes_every_flag_and_hides_the_hooks() {
             );
         }
     }
-    for subcommand in [&["createuser", "--help"][..], &["keygen", "--help"]] {
+    for subcommand in [
+        &["createuser", "--help"][..],
+        &["changepassword", "--help"],
+        &["deactivate", "--help"],
+        &["import", "--help"],
+        &["purge", "--help"],
+        &["keygen", "--help"],
+    ] {
         let help = run(&dir, subcommand, "");
         assert_eq!(help.status.code(), Some(0), "{subcommand:?}");
         assert!(String::from_utf8_lossy(&help.stdout).contains("Usage:"));

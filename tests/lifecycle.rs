@@ -246,3 +246,58 @@ async fn revoke_subject_ends_every_family_of_the_user() {
         "bob is untouched"
     );
 }
+
+/// Two servers share the store; the second one's clock is 2 s behind. A
+/// replay within the window served by it gets the successor the first one
+/// minted, although that token's `iat` is in its future.
+#[tokio::test]
+async fn a_replay_on_a_server_whose_clock_is_behind_gets_the_successor() {
+    let config = JwtConfig::simplejwt_guide(SECRET)
+        .with_reuse(Duration::from_secs(10), ReusePolicy::RevokeFamily);
+    let ahead = app(config.clone()).await;
+    let hasher = PasswordHasher::default();
+    let users = MemoryUserStore::new();
+    users
+        .create("alice", &hasher.hash("x").unwrap(), true)
+        .await
+        .unwrap();
+    let behind = Jwt::builder(config)
+        .shared_token_store(ahead.store.clone())
+        .authenticator(PasswordAuthenticator::new(users, hasher))
+        .clock(Arc::new(ManualClock::new(NOW + 58)))
+        .build()
+        .unwrap();
+
+    let pair = ahead.jwt.login("alice", "wonderland-42").await.unwrap();
+    ahead.clock.advance(Duration::from_secs(60));
+    let first = ahead.jwt.refresh(&pair.refresh.token).await.unwrap();
+    let replayed = behind.refresh(&pair.refresh.token).await.unwrap();
+    let (first, replayed) = (first.refresh.unwrap(), replayed.refresh.unwrap());
+    assert_eq!(replayed.token, first.token);
+    assert_eq!(replayed.claims.iat, Some(NOW + 60));
+}
+
+#[tokio::test]
+async fn a_subject_without_an_id_is_refused() {
+    let app = guide().await;
+    assert!(matches!(
+        app.jwt.issue_for(&Subject::new("", "nobody", true)).await,
+        Err(LifecycleError::EmptySubjectId)
+    ));
+    assert!(matches!(
+        app.jwt.revoke_subject("").await,
+        Err(LifecycleError::EmptySubjectId)
+    ));
+}
+
+#[tokio::test]
+async fn refresh_returns_the_user_it_read() {
+    let app = guide().await;
+    let pair = app.jwt.login("alice", "wonderland-42").await.unwrap();
+    let refreshed = app.jwt.refresh(&pair.refresh.token).await.unwrap();
+    let subject = refreshed.subject.expect("the token names a user");
+    assert_eq!(
+        (subject.id.as_str(), subject.username.as_str()),
+        ("1", "alice")
+    );
+}

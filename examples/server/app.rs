@@ -1,7 +1,8 @@
 //! The guide's backend as an axum router, on the crate's public API:
 //! `JwtLayer` answers the token endpoints and publishes the public keys,
 //! `AuthLayer` guards `GET /api/me/`, and its handler reads the `Subject`
-//! the layer put into the request.
+//! the layer put into the request. Around them: health and readiness,
+//! metrics, CSRF protection in cookie mode and CORS.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -26,7 +27,8 @@ use tower_simplejwt::keys::KeySet;
 use tower_simplejwt::store::sqlite::open_pool;
 use tower_simplejwt::{AuthLayer, Jwt, JwtLayer};
 
-use crate::{hooks, stores, Error};
+use crate::timed_store::TimedStore;
+use crate::{cors, health, hooks, metrics, stores, Error};
 
 /// The target of the request log: off unless `--log-requests` or `RUST_LOG` turns it on.
 pub const REQUEST_LOG: &str = "server::requests";
@@ -54,7 +56,21 @@ pub struct Options {
     pub log_requests: bool,
     /// The hidden `--load-test-routes`.
     pub load_test_routes: bool,
+    /// `--cors-origin`: the origins browsers may call the API from.
+    pub cors_origins: Vec<String>,
+    /// The process's metrics, rendered at `/metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
+
+/// The routes besides the token endpoints, as the metrics name them.
+const ROUTES: [&str; 6] = [
+    "/api/me/",
+    "/",
+    "/client.js",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
 
 /// Opens the database and builds the router; the `Jwt` serves the SIGHUP key reload.
 pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
@@ -64,6 +80,11 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
         .map_err(|error| format!("--database {database}: {error}"))?;
     let users = SqliteUserStore::from_pool(pool.clone()).await?;
     let tokens = stores::open(options.token_store.as_deref(), pool).await?;
+    let tokens: Arc<dyn tower_simplejwt::store::TokenStore> = Arc::new(TimedStore::new(tokens));
+    let stores = health::Stores {
+        tokens: tokens.clone(),
+        users: users.clone(),
+    };
     let authenticator = PasswordAuthenticator::new(users, PasswordHasher::default());
     let authenticator: Arc<dyn Authenticator> = match options.user_cache {
         Some(lifetime) => {
@@ -86,16 +107,27 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
         .route("/client.js", get(client_module));
     if options.load_test_routes {
         router = hooks::with_load_test_routes(router, &jwt)?;
+        router = hooks::with_slow_route(router);
     }
+    let router = metrics::route(health::routes(router, stores), options.metrics);
     let mut router = with_token_endpoints(router, &jwt).fallback(not_found);
     router = crate::openapi::with_docs(router, jwt.config());
     if jwt.config().cookies.enabled {
         // The browser sends cookies on its own: refuse cross-site requests
-        // that change state (Sec-Fetch-Site / Origin checks, no token state).
-        router = router.layer(tower_http::csrf::CsrfLayer::new());
+        // that change state (Sec-Fetch-Site / Origin checks, no token state),
+        // except from the origins CORS lets in.
+        let mut csrf = tower_http::csrf::CsrfLayer::new();
+        for origin in &options.cors_origins {
+            csrf = csrf.add_trusted_origin(origin)?;
+        }
+        router = router.layer(csrf);
     }
     if options.log_requests {
         router = router.layer(middleware::from_fn(log_request));
+    }
+    let mut router = metrics::layer(router, metrics::Endpoints::new(jwt.config(), &ROUTES));
+    if let Some(cors) = cors::layer(jwt.config(), &options.cors_origins)? {
+        router = router.layer(cors);
     }
     Ok((router, jwt))
 }

@@ -1,5 +1,6 @@
-//! The command line: `server [OPTIONS]` serves, `server createuser` and
-//! `server keygen` manage users and keys. Every value is checked here,
+//! The command line: `server [OPTIONS]` serves; `server createuser`,
+//! `changepassword`, `deactivate` and `import` manage users, `server purge`
+//! the token records and `server keygen` keys. Every value is checked here,
 //! before anything is opened or created.
 
 use std::path::PathBuf;
@@ -19,6 +20,13 @@ Examples:
   server --listen 127.0.0.1:8000
   server keygen --algorithm ES256 > es256.pem
   server --algorithm ES256 --signing-key es256.pem --issuer http://127.0.0.1:8000
+  server --cors-origin http://localhost:5173 --auto-refresh
+  server import users.json    # from `manage.py dumpdata auth.user > users.json`
+  server purge                # simplejwt's flushexpiredtokens
+
+GET /healthz answers while the process runs, GET /readyz while the stores answer
+(503 otherwise), GET /metrics in the Prometheus text format. SIGTERM or Ctrl-C
+stops accepting and lets requests in flight finish (--shutdown-timeout).
 
 Logs go to standard error at the level RUST_LOG names (default: info, without
 a line per request; --log-requests or RUST_LOG=info adds one).";
@@ -46,7 +54,7 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
-/// What `server createuser` and `server keygen` do instead of serving.
+/// What the subcommands do instead of serving.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a user in --database (ids are given in order: 1, 2, …)
@@ -59,6 +67,39 @@ pub enum Command {
         /// The password (read from standard input when not given)
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Set the password of a user in --database and log out its sessions (its refresh tokens are
+    /// revoked)
+    Changepassword {
+        /// The username
+        name: String,
+        /// The new password (read from standard input when not given)
+        #[arg(long)]
+        password: Option<String>,
+        /// Where the user's refresh tokens live, as the server's --token-store (default: --database)
+        #[arg(long, value_name = "URL", value_parser = token_store_url)]
+        token_store: Option<String>,
+    },
+    /// Deactivate a user in --database: it can no longer log in, its tokens are refused and its
+    /// refresh tokens revoked
+    Deactivate {
+        /// The username
+        name: String,
+        /// Where the user's refresh tokens live, as the server's --token-store (default: --database)
+        #[arg(long, value_name = "URL", value_parser = token_store_url)]
+        token_store: Option<String>,
+    },
+    /// Import users from a Django `manage.py dumpdata auth.user` JSON file; ids and
+    /// pbkdf2_sha256 hashes are kept, so Django's tokens and passwords keep working
+    Import {
+        /// The JSON dump (`-` reads standard input)
+        file: PathBuf,
+    },
+    /// Delete the token records past their expiry now (simplejwt's flushexpiredtokens)
+    Purge {
+        /// The token store, as the server's --token-store (default: --database)
+        #[arg(long, value_name = "URL", value_parser = token_store_url)]
+        token_store: Option<String>,
     },
     /// Print a new key: a PEM private key for an asymmetric algorithm, or a
     /// random secret for TOWER_JWT_SECRET for an HMAC one
@@ -147,6 +188,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "AUDIENCE", requires = "trust_issuer")]
     pub trust_audience: Option<String>,
 
+    /// Let this origin call the API from a browser (CORS; e.g. http://localhost:5173); repeatable.
+    /// With --cookies its requests carry the cookies and pass the CSRF check
+    #[arg(long, value_name = "ORIGIN", value_parser = cors_origin)]
+    pub cors_origin: Vec<String>,
+
+    /// Delete the token records past their expiry every SECONDS in the background, as `server purge`
+    /// does (0: never; ended grace windows are then erased only by `server purge` too)
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub purge_every: u64,
+
+    /// On SIGTERM or Ctrl-C, wait at most SECONDS for requests in flight before exiting
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+
     /// Log a line per request (method, path, status) at INFO
     #[arg(long)]
     pub log_requests: bool,
@@ -155,7 +210,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", hide = true)]
     pub clock_file: Option<PathBuf>,
 
-    /// Also serve the twins of GET /api/me/ the load benchmark compares it with (a bench hook)
+    /// Also serve the twins of GET /api/me/ the load benchmark compares it with, and a slow route
+    /// that shutdown tests keep in flight (a bench and test hook)
     #[arg(long, hide = true)]
     pub load_test_routes: bool,
 }
@@ -220,6 +276,31 @@ fn token_store_url(url: &str) -> Result<String, String> {
         Some(feature) => Err(format!(
             "this build has no {feature} store: run the example with `--features {feature}`"
         )),
+    }
+}
+
+/// An origin as browsers send it: scheme, host and optional port, nothing after.
+fn cors_origin(origin: &str) -> Result<String, String> {
+    let refuse = || {
+        Err(format!(
+            "not an origin as a browser sends it (expected scheme://host[:port] in lowercase, no \
+             path, e.g. http://localhost:5173): {origin:?}"
+        ))
+    };
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return refuse();
+    };
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"-.:[]".contains(&byte))
+    };
+    // Browsers send the host in lowercase: any other spelling never matches.
+    let lowercase = !rest.bytes().any(|byte| byte.is_ascii_uppercase());
+    match ["http", "https"].contains(&scheme) && plain(rest) && lowercase {
+        true => Ok(origin.to_owned()),
+        false => refuse(),
     }
 }
 

@@ -1,16 +1,20 @@
 //! What the hidden flags switch on, for tests and benchmarks only (not in
 //! `--help`): `--clock-file`, a clock several processes share, and
 //! `--load-test-routes`, the twins of `GET /api/me/` that
-//! `benches/load-example-server.sh` compares it with.
+//! `benches/load-example-server.sh` compares it with and the slow route the
+//! shutdown test keeps in flight.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::{Extension, Router};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
 use tower_simplejwt::clock::{Clock, SystemClock};
 use tower_simplejwt::credentials::{Authenticator, Subject};
 use tower_simplejwt::{http::ApiError, token::TokenError};
@@ -113,4 +117,36 @@ async fn verify_with_jsonwebtoken(
         Ok(None) => refusal(ApiError::UserNotFound),
         Err(_) => refusal(ApiError::StoreUnavailable),
     }
+}
+
+/// The longest `GET /load-test/slow/` waits.
+const SLOWEST: Duration = Duration::from_secs(60);
+
+/// `GET /load-test/slow/?ms=N`, answering `{"slept_ms": N}` after N
+/// milliseconds, and `GET /load-test/in-flight/`, how many slow requests
+/// are being served: a test waits for 1 there before it sends SIGTERM.
+pub fn with_slow_route(router: Router) -> Router {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    router
+        .route("/load-test/slow/", get(slow).with_state(in_flight.clone()))
+        .route(
+            "/load-test/in-flight/",
+            get(|State(in_flight): State<Arc<AtomicUsize>>| async move {
+                Json(serde_json::json!({"in_flight": in_flight.load(Ordering::SeqCst)}))
+            })
+            .with_state(in_flight),
+        )
+}
+
+#[derive(serde::Deserialize)]
+struct Slow {
+    ms: u64,
+}
+
+async fn slow(State(in_flight): State<Arc<AtomicUsize>>, Query(slow): Query<Slow>) -> Response {
+    let duration = Duration::from_millis(slow.ms).min(SLOWEST);
+    in_flight.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(duration).await;
+    in_flight.fetch_sub(1, Ordering::SeqCst);
+    Json(serde_json::json!({"slept_ms": duration.as_millis() as u64})).into_response()
 }

@@ -7,15 +7,25 @@
 //! cargo run --example server -- --listen 127.0.0.1:8000
 //! ```
 //!
+//! It runs as a service: `GET /healthz` and `GET /readyz` for probes,
+//! `GET /metrics` for Prometheus, a drain of the requests in flight on
+//! SIGTERM or Ctrl-C, and `server purge` for a cron job.
+//!
 //! Every argument is checked (and the key files read) before the database
 //! is opened or the address taken, so a mistake creates no file.
 
 mod app;
 mod cli;
+mod cors;
+mod health;
 mod hooks;
+mod import;
 mod keys;
+mod metrics;
 mod openapi;
+mod shutdown;
 mod stores;
+mod timed_store;
 mod users;
 
 use std::io::IsTerminal;
@@ -43,12 +53,39 @@ async fn main() {
             inactive,
             password,
         }) => users::create(&cli.database, &name, password, !inactive).await,
+        Some(Command::Changepassword {
+            name,
+            password,
+            token_store,
+        }) => users::change_password(&cli.database, &name, password, token_store.as_deref()).await,
+        Some(Command::Deactivate { name, token_store }) => {
+            users::deactivate(&cli.database, &name, token_store.as_deref()).await
+        }
+        Some(Command::Import { file }) => import::run(&cli.database, &file).await,
+        Some(Command::Purge { token_store }) => {
+            stores::purge(&cli.database, token_store.as_deref()).await
+        }
         None => serve(cli.database, cli.serve).await,
     };
     if let Err(error) = outcome {
-        eprintln!("error: {error}");
+        eprintln!("error: {}", with_causes(error.as_ref()));
         std::process::exit(1);
     }
+}
+
+/// `error` and the errors that caused it, outermost first.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some errors repeat their cause in their own message.
+        if !text.ends_with(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Prints a command-line error with the usage and exits with status 2;
@@ -126,6 +163,7 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         None => Arc::new(SystemClock),
     };
 
+    let metrics = metrics::install()?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
@@ -140,8 +178,12 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         user_cache: args.user_cache.map(Duration::from_secs),
         log_requests: tracing::enabled!(target: app::REQUEST_LOG, tracing::Level::INFO),
         load_test_routes: args.load_test_routes,
+        cors_origins: args.cors_origin.clone(),
+        metrics,
     })
     .await?;
+    // Runs until the handle is dropped, when serving ends.
+    let _purging = stores::purge_in_background(&jwt, args.purge_every);
     if let Some(files) = key_files {
         files.reload_on_sighup(jwt);
     }
@@ -151,12 +193,5 @@ async fn serve(database: String, args: ServeArgs) -> Result<(), Error> {
         token_store = args.token_store.as_deref().unwrap_or("the users' database"),
         "serving the simplejwt guide's endpoints"
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await?;
-    Ok(())
-}
-
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown::serve(listener, router, Duration::from_secs(args.shutdown_timeout)).await
 }

@@ -1,11 +1,14 @@
-//! The token store `--token-store` names, and the trusted issuers of
-//! `--trust-issuer`.
+//! The token store `--token-store` names, its purging (`server purge` and
+//! `--purge-every`), and the trusted issuers of `--trust-issuer`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use tower_simplejwt::clock::{Clock, SystemClock};
+use tower_simplejwt::store::sqlite::open_pool;
 use tower_simplejwt::store::sqlite::SqliteTokenStore;
-use tower_simplejwt::store::{MemoryTokenStore, TokenStore};
-use tower_simplejwt::JwtBuilder;
+use tower_simplejwt::store::{MemoryTokenStore, PurgeSchedule, PurgeTask, TokenStore};
+use tower_simplejwt::{Jwt, JwtBuilder};
 
 use crate::app::Options;
 use crate::Error;
@@ -79,4 +82,61 @@ pub async fn trust_issuers(builder: JwtBuilder, options: &Options) -> Result<Jwt
 #[cfg(not(feature = "remote-jwks"))]
 pub async fn trust_issuers(builder: JwtBuilder, _options: &Options) -> Result<JwtBuilder, Error> {
     Ok(builder)
+}
+
+/// The token store of a subcommand: `token_store`, or the tokens kept in
+/// the users' `database`. The memory store keeps nothing between runs, so a
+/// command has nothing to act on there.
+pub async fn open_for_command(
+    database: &str,
+    token_store: Option<&str>,
+) -> Result<Arc<dyn TokenStore>, Error> {
+    if token_store.is_some_and(|url| url.starts_with("memory:")) {
+        return Err(
+            "--token-store memory: keeps nothing between runs: there is nothing to act on".into(),
+        );
+    }
+    let pool = open_pool(database)
+        .await
+        .map_err(|error| format!("--database {database}: {error}"))?;
+    open(token_store, pool).await
+}
+
+/// `server purge`: deletes the token records past their expiry (plus the
+/// leeway and clock-skew margin) now, as simplejwt's `flushexpiredtokens`,
+/// and says how many.
+pub async fn purge(database: &str, token_store: Option<&str>) -> Result<(), Error> {
+    let store = open_for_command(database, token_store).await?;
+    let purged = store.purge_expired(SystemClock.now()).await?;
+    println!("purged {purged} expired token record{}", plural(purged));
+    Ok(())
+}
+
+/// How often the server erases the successors kept for ended grace windows.
+const WINDOWS_EVERY: Duration = Duration::from_secs(5);
+
+/// The background purge of `--purge-every SECONDS` (`None` for 0): expired
+/// records every that many seconds (and once at start), ended grace windows
+/// every few seconds, at the time of the `Jwt`'s clock.
+pub fn purge_in_background(jwt: &Jwt, seconds: u64) -> Option<PurgeTask> {
+    let records_every = Duration::from_secs(seconds);
+    if records_every.is_zero() {
+        return None;
+    }
+    let schedule = PurgeSchedule {
+        windows_every: WINDOWS_EVERY.min(records_every),
+        records_every,
+    };
+    Some(PurgeTask::spawn_with(
+        jwt.store().clone(),
+        jwt.clock().clone(),
+        schedule,
+    ))
+}
+
+fn plural(count: u64) -> &'static str {
+    match count {
+        1 => "",
+        _ => "s",
+    }
 }

@@ -40,6 +40,8 @@ mod password;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
+mod sqlite_admin;
+#[cfg(feature = "sqlite")]
 mod sqlite_reader;
 mod subject;
 mod subject_cache;

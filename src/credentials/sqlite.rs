@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS simplejwt_users (
 /// ```
 #[derive(Debug, Clone)]
 pub struct SqliteUserStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     pub(super) reader: Option<Arc<SubjectReader>>,
 }
 
@@ -53,7 +53,7 @@ impl SqliteUserStore {
         Ok(SqliteUserStore { pool, reader })
     }
 
-    fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, UserStoreError> {
+    pub(super) fn user(row: sqlx::sqlite::SqliteRow) -> Result<User, UserStoreError> {
         Ok(User {
             id: row
                 .try_get::<i64, _>("id")
@@ -162,7 +162,7 @@ fn row_id(id: &str) -> Option<i64> {
 /// A failed statement: data that cannot be decoded is corrupt (the table is
 /// not the one this store creates), anything else means the database could
 /// not answer.
-fn failed(error: sqlx::Error) -> UserStoreError {
+pub(super) fn failed(error: sqlx::Error) -> UserStoreError {
     match error {
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::Decode(_)

@@ -62,6 +62,10 @@ pub enum CreateUserError {
     /// The username is empty or only whitespace.
     #[error("the username may not be blank")]
     BlankUsername,
+    /// The id asked for is taken (a store that lets the caller choose ids,
+    /// such as [`SqliteUserStore::create_with_id`](super::SqliteUserStore::create_with_id)).
+    #[error("a user with id {0} already exists")]
+    IdTaken(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] UserStoreError),

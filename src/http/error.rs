@@ -120,9 +120,9 @@ impl From<TokenError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Overloaded(_) => {
-                tracing::warn!(%error, "request refused");
-                ApiError::ServiceUnavailable
+            error @ StoreError::Overloaded(_) => {
+                tracing::warn!(%error, "token store busy");
+                ApiError::StoreUnavailable
             }
             error => {
                 tracing::error!(%error, "token store failed");
@@ -133,9 +133,9 @@ impl From<StoreError> for ApiError {
 }
 
 impl From<LifecycleError> for ApiError {
-    /// The contract's answer to a lifecycle error, logged as what it is: a
-    /// refusal at debug level, a busy service as a warning, a store that
-    /// cannot answer or a bug as an error.
+    /// The contract's answer to a lifecycle error. Failures are logged here
+    /// as what they are (a busy service as a warning, a store that cannot
+    /// answer or a bug as an error); refusals are not logged.
     fn from(error: LifecycleError) -> Self {
         match error {
             LifecycleError::Token(error) => ApiError::Token(error),
@@ -144,6 +144,7 @@ impl From<LifecycleError> for ApiError {
             LifecycleError::Store(error) => ApiError::from(error),
             LifecycleError::Users(error) => ApiError::from(error),
             error @ (LifecycleError::ForeignSubject { .. }
+            | LifecycleError::EmptySubjectId
             | LifecycleError::Signing(_)
             | LifecycleError::Internal(_)) => {
                 tracing::error!(%error, "server error");
@@ -163,7 +164,7 @@ impl From<UserStoreError> for ApiError {
             .unwrap_or_default();
         match error {
             UserStoreError::Overloaded(_) => {
-                tracing::warn!(%error, %cause, "login refused");
+                tracing::warn!(%error, %cause, "request refused: every password check is busy");
                 ApiError::ServiceUnavailable
             }
             UserStoreError::Unavailable(_) => {

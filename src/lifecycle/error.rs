@@ -6,9 +6,10 @@ use crate::token::{SignError, TokenError};
 
 /// Why a lifecycle operation did not succeed.
 ///
-/// It says what went wrong and nothing about how a transport answers it; the
-/// HTTP contract's rendering lives with the endpoints (`http::ApiError`
-/// converts from it), the gRPC one with the tonic integration.
+/// It says what went wrong and nothing about how a transport answers it:
+/// `http::ApiError` converts from it and renders the HTTP contract's answer,
+/// or its gRPC status (`ApiError::into_grpc_response`, and `tonic::Status`
+/// with the `tonic` feature).
 ///
 /// # Examples
 ///
@@ -32,20 +33,27 @@ pub enum LifecycleError {
     /// The token's user no longer exists or is inactive (or the token names no usable user).
     #[error("No active account found for the given token.")]
     InactiveSubject,
-    /// Tokens are only issued for local users, never for another issuer's subject.
+    /// Tokens are only issued for local users, never for another issuer's
+    /// subject: a misuse of [`Jwt::issue_for`](crate::Jwt::issue_for) (or an
+    /// authenticator that answers a login with a remote subject), a server
+    /// error rather than a refusal.
     #[error("tokens are issued for local subjects only, not for a subject of {issuer}")]
     ForeignSubject {
         /// The issuer that vouches for the subject.
         issuer: String,
     },
+    /// A subject without an id: a misuse of the lifecycle (an empty id would
+    /// name every token that carries no user).
+    #[error("a subject needs a non-empty id")]
+    EmptySubjectId,
     /// The token store failed or cannot answer now.
-    #[error("token store failed: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// The user store failed or cannot answer now, or a password check could not be made.
-    #[error("user store failed: {0}")]
+    #[error(transparent)]
     Users(#[from] UserStoreError),
     /// A token could not be signed (a key that cannot sign: a misconfiguration).
-    #[error("token signing failed: {0}")]
+    #[error(transparent)]
     Signing(#[from] SignError),
     /// A failure of the server itself (a bug), described for the log.
     #[error("internal error: {0}")]
@@ -70,7 +78,6 @@ impl LifecycleError {
             LifecycleError::Token(_)
                 | LifecycleError::InvalidCredentials
                 | LifecycleError::InactiveSubject
-                | LifecycleError::ForeignSubject { .. }
         )
     }
 }

@@ -91,6 +91,9 @@ impl Jwt {
     /// # });
     /// ```
     pub async fn issue_for(&self, subject: &Subject) -> Result<TokenPair, LifecycleError> {
+        if subject.id.is_empty() {
+            return Err(LifecycleError::EmptySubjectId);
+        }
         if let Some(issuer) = &subject.issuer {
             return Err(LifecycleError::ForeignSubject {
                 issuer: issuer.clone(),

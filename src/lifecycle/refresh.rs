@@ -1,6 +1,7 @@
 //! Refreshing: [`Jwt::refresh`], with rotation, families and the grace window.
 
 use super::{Jwt, LifecycleError};
+use crate::credentials::Subject;
 use crate::store::{
     seal, RecordedToken, Rotation, RotationOutcome, StoreError, TokenState, CLOCK_SKEW_MARGIN,
 };
@@ -37,6 +38,9 @@ pub struct Refreshed {
     pub access: MintedToken,
     /// The successor refresh token, when refresh tokens rotate (`None` otherwise).
     pub refresh: Option<MintedToken>,
+    /// The token's user as the authenticator found it while refreshing
+    /// (`None` when the token names no user).
+    pub subject: Option<Subject>,
 }
 
 /// The subject a refresh token names, as recorded in the store ("" when it names none).
@@ -112,7 +116,7 @@ impl Jwt {
         claims: &Claims,
         token: &str,
     ) -> Result<Refreshed, LifecycleError> {
-        self.check_subject(claims).await?;
+        let subject = self.check_subject(claims).await?;
         let access = self.codec().mint_access_from(claims)?;
         if !self.config().rotate_refresh_tokens {
             let state = self.state_of(claims).await?;
@@ -122,6 +126,7 @@ impl Jwt {
             return Ok(Refreshed {
                 access,
                 refresh: None,
+                subject,
             });
         }
         let successor = self.codec().mint_successor(claims)?;
@@ -133,10 +138,15 @@ impl Jwt {
                 .map_err(|error| LifecycleError::Internal(format!("sealing failed: {error}")))?;
             Some(sealed)
         };
-        let subject = subject_of(claims);
+        let subject_id = subject_of(claims);
         let rotation = Rotation {
-            presented: recorded(self, &claims.jti, subject, claims.exp),
-            successor: recorded(self, &successor.claims.jti, subject, successor.claims.exp),
+            presented: recorded(self, &claims.jti, subject_id, claims.exp),
+            successor: recorded(
+                self,
+                &successor.claims.jti,
+                subject_id,
+                successor.claims.exp,
+            ),
             sealed_successor,
             rules,
         };
@@ -154,28 +164,35 @@ impl Jwt {
         Ok(Refreshed {
             access,
             refresh: Some(refresh),
+            subject,
         })
     }
 
-    /// The successor handed out at the first rotation, opened with the presented token.
+    /// The successor handed out at the first rotation, opened with the
+    /// presented token. Its claims are read as kept, with no time or key
+    /// check: a replay on a server whose clock is a second behind, or after
+    /// a key rotation, still gets it.
     fn replayed_successor(
         &self,
         claims: &Claims,
         token: &str,
         sealed: &str,
     ) -> Result<MintedToken, LifecycleError> {
-        let corrupt = |what: String| {
+        let successor = seal::open(token, &claims.jti, sealed).map_err(|error| {
             LifecycleError::Store(StoreError::Corrupt(format!(
-                "replay of {}: {what}",
+                "replay of {}: {error}",
                 claims.jti
             )))
-        };
-        let successor =
-            seal::open(token, &claims.jti, sealed).map_err(|e| corrupt(e.to_string()))?;
+        })?;
         let successor_claims = self
             .codec()
-            .verify(&successor, Expected::Kind(TokenKind::Refresh))
-            .map_err(|error| corrupt(format!("the kept successor does not verify: {error}")))?;
+            .claims_of_kept_token(&successor)
+            .map_err(|error| {
+                LifecycleError::Internal(format!(
+                    "the successor kept for {} cannot be read: {error}",
+                    claims.jti
+                ))
+            })?;
         Ok(MintedToken {
             token: successor,
             claims: successor_claims,
@@ -197,20 +214,15 @@ impl Jwt {
     /// names no user passes, as in the reference. A blacklisted token is
     /// reported as blacklisted first, as the reference checks the blacklist
     /// before the user.
-    async fn check_subject(&self, claims: &Claims) -> Result<(), LifecycleError> {
-        let usable = match &claims.user_id {
-            UserIdClaim::Missing => return Ok(()),
-            UserIdClaim::Unusable => false,
-            UserIdClaim::Id(id) => {
-                let found = self.authenticator().subject(id).await?;
-                match found {
-                    Some(subject) => subject.is_active || !self.config().check_user_is_active,
-                    None => false,
-                }
-            }
+    async fn check_subject(&self, claims: &Claims) -> Result<Option<Subject>, LifecycleError> {
+        let found = match &claims.user_id {
+            UserIdClaim::Missing => return Ok(None),
+            UserIdClaim::Unusable => None,
+            UserIdClaim::Id(id) => self.authenticator().subject(id).await?,
         };
-        if usable {
-            return Ok(());
+        let check_active = self.config().check_user_is_active;
+        if let Some(subject) = found.filter(|subject| subject.is_active || !check_active) {
+            return Ok(Some(subject));
         }
         if self.state_of(claims).await?.is_refused_by_verify() {
             return Err(TokenError::Blacklisted.into());

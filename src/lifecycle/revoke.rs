@@ -7,7 +7,8 @@ use crate::token::{Expected, TokenError, TokenKind};
 
 impl Jwt {
     /// Logs a refresh token out: from now on it is refused by
-    /// [`Jwt::refresh`] and [`Jwt::verify`], and so is every token of its
+    /// [`Jwt::refresh`] (and by [`Jwt::verify`] when
+    /// `blacklist_after_rotation` is on), and so is every token of its
     /// family. A token already blacklisted, rotated or revoked gives
     /// `LifecycleError::Token(TokenError::Blacklisted)`; an access token
     /// `TokenError::WrongType`.
@@ -55,8 +56,10 @@ impl Jwt {
 
     /// Revokes every refresh token of a subject (logout everywhere, a
     /// password change, a compromised account): every family of the
-    /// subject ends, whatever is in flight, and the count of tokens revoked
-    /// is returned. As with [`Jwt::blacklist`], access tokens already handed
+    /// subject ends, whatever is in flight, and the number of families
+    /// (signed-in sessions) that were still live is returned. Refresh tokens
+    /// the store never recorded are not covered: in migration mode (unrecorded
+    /// tokens accepted) a token minted elsewhere still refreshes. As with [`Jwt::blacklist`], access tokens already handed
     /// out live until their short lifetime ends.
     ///
     /// # Examples
@@ -82,8 +85,11 @@ impl Jwt {
     /// # });
     /// ```
     pub async fn revoke_subject(&self, subject_id: &str) -> Result<u64, LifecycleError> {
+        if subject_id.is_empty() {
+            return Err(LifecycleError::EmptySubjectId);
+        }
         let revoked = self.store().revoke_subject(subject_id).await?;
-        tracing::info!(subject = %subject_id, revoked, "every refresh token of the subject revoked");
+        tracing::info!(subject = %subject_id, families = revoked, "every refresh token of the subject revoked");
         Ok(revoked)
     }
 }

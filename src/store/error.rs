@@ -21,9 +21,9 @@ pub enum StoreError {
     /// The backend answered with data that cannot be read.
     #[error("token store data is corrupt: {0}")]
     Corrupt(String),
-    /// Not a backend failure: a limit on concurrent work is saturated (the
-    /// login limit of the credentials module's `PasswordAuthenticator`).
-    /// Answered `503 service_unavailable`.
+    /// Not a backend failure: a limit on the store's concurrent work is
+    /// saturated (a store of your own may answer this; the built-in ones do
+    /// not). Answered like any token-store failure, `503 store_unavailable`.
     #[error("overloaded: {0}")]
     Overloaded(String),
 }

@@ -99,7 +99,12 @@ pub(super) async fn auto_refresh(
         Err(_) => return Err(expired_error),
     };
     let claims = refreshed.access.claims;
-    let subject = look_up(jwt, user_id_of(&claims)?).await?;
+    // The user was read while refreshing: reading it again after the
+    // rotation committed could fail and lose the successor.
+    let subject = match refreshed.subject {
+        Some(subject) => subject,
+        None => look_up(jwt, user_id_of(&claims)?).await?,
+    };
     tracing::debug!(subject = %subject.id, "expired access token refreshed automatically");
     Ok(Authenticated {
         subject,

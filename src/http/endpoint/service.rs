@@ -140,17 +140,9 @@ where
     let mut response = match answer_json(&jwt, kind, request).await {
         Ok(response) => response,
         Err(error) => {
-            match &error {
-                ApiError::StoreUnavailable | ApiError::Internal => {
-                    tracing::error!(endpoint = ?kind, %error, "token endpoint failed");
-                }
-                ApiError::ServiceUnavailable => {
-                    tracing::warn!(endpoint = ?kind, %error, "token endpoint busy");
-                }
-                _ => {
-                    tracing::debug!(endpoint = ?kind, %error, "token endpoint refused the request")
-                }
-            }
+            // Failures of a store or of the server were logged with their
+            // cause where they became an `ApiError`.
+            tracing::debug!(endpoint = ?kind, %error, "token endpoint answered with an error");
             error.into_response()
         }
     };
