@@ -111,6 +111,7 @@ pub async fn build(options: Options) -> Result<(Router, Jwt), Error> {
     }
     let router = metrics::route(health::routes(router, stores), options.metrics);
     let mut router = with_token_endpoints(router, &jwt).fallback(not_found);
+    router = crate::openapi::with_docs(router, jwt.config());
     if jwt.config().cookies.enabled {
         // The browser sends cookies on its own: refuse cross-site requests
         // that change state (Sec-Fetch-Site / Origin checks, no token state),

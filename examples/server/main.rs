@@ -22,6 +22,7 @@ mod hooks;
 mod import;
 mod keys;
 mod metrics;
+mod openapi;
 mod shutdown;
 mod stores;
 mod timed_store;

@@ -17,6 +17,7 @@
 //! | [`JwksLayer`] | `GET /.well-known/jwks.json` and OpenID discovery |
 //! | [`AuthLayer`] | every other request: `Authorization: Bearer <access>`, automatic refresh |
 //! | [`JwtLayer`] | all of the above in one layer |
+//! | `openapi::OpenApiLayer` | `GET /api/schema/` and `/api/docs/`: the OpenAPI document and its docs page (feature `openapi`) |
 //!
 //! # Examples
 //!
@@ -56,6 +57,9 @@ mod error;
 mod grpc_status;
 pub mod jwks;
 mod jwt_layer;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 
 pub use auth::{AuthLayer, AuthService};
 pub use body::ResponseBody;
