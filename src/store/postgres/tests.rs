@@ -219,3 +219,60 @@ async fn ended_windows_and_logouts_erase_the_sealed_successor() {
         "erased when the window ends"
     );
 }
+
+/// A purge of more than one batch: every expired record goes, over several
+/// statements, and the live ones stay (counted by this test's own subject,
+/// since the database is shared).
+#[tokio::test]
+async fn a_purge_of_many_batches_keeps_the_live_records() {
+    use crate::clock::Clock as _;
+    let store = PostgresTokenStore::connect(&database_url()).await.unwrap();
+    let id = format!("{:016x}", rand::random::<u64>());
+    let subject = format!("purge-{id}");
+    let clock = crate::clock::ManualClock::new(1_900_000_000);
+    let now = clock.now();
+    sqlx::query(
+        "INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, keep_until)
+             SELECT $1 || '-old-' || i, $1, $1 || '-f-' || i, 1800000000, 'active', 1800000300
+             FROM generate_series(1, 2500) AS i",
+    )
+    .bind(&subject)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
+             SELECT $1 || '-f-' || i, $1, FALSE, 1800000300 FROM generate_series(1, 2500) AS i",
+    )
+    .bind(&subject)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for live in 0..5 {
+        let token = RecordedToken::new(format!("{subject}-live-{live}"), &subject, now + 3600);
+        store.record(token).await.unwrap();
+    }
+    assert!(store.purge_expired(now).await.unwrap() >= 2500);
+    let tokens: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM simplejwt_refresh_tokens WHERE subject = $1")
+            .bind(&subject)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let families: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM simplejwt_refresh_families WHERE subject = $1")
+            .bind(&subject)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!((tokens, families), (5, 5), "expired gone, live ones kept");
+    for live in 0..5 {
+        assert_eq!(
+            store
+                .state(&subject, &format!("{subject}-live-{live}"))
+                .await
+                .unwrap(),
+            TokenState::Active
+        );
+    }
+}

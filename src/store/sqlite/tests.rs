@@ -231,3 +231,46 @@ async fn a_logout_with_a_rotated_token_erases_its_successor() {
         TokenState::Blacklisted
     );
 }
+
+/// A purge of more than one batch: every expired record goes, over several
+/// transactions, and the live ones stay.
+#[tokio::test]
+async fn a_purge_of_many_batches_keeps_the_live_records() {
+    use crate::clock::Clock as _;
+    let store = SqliteTokenStore::connect("sqlite::memory:").await.unwrap();
+    let clock = crate::clock::ManualClock::new(1_900_000_000);
+    let now = clock.now();
+    sqlx::raw_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+         INSERT INTO simplejwt_refresh_tokens (jti, subject, family, expires_at, state, keep_until)
+             SELECT 'old-' || i, '7', 'f-' || i, 1800000000, 'active', 1800000300 FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+         INSERT INTO simplejwt_refresh_families (family, subject, revoked, keep_until)
+             SELECT 'f-' || i, '7', 0, 1800000300 FROM n;",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for live in 0..5 {
+        let token = RecordedToken::new(format!("live-{live}"), "7", now + 3600);
+        store.record(token).await.unwrap();
+    }
+    assert_eq!(store.purge_expired(clock.now()).await.unwrap(), 2500);
+    let count = |table: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("simplejwt_refresh_tokens").await, 5, "live ones kept");
+    assert_eq!(count("simplejwt_refresh_families").await, 5);
+    for live in 0..5 {
+        assert_eq!(
+            store.state("7", &format!("live-{live}")).await.unwrap(),
+            TokenState::Active
+        );
+    }
+}
