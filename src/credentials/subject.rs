@@ -12,7 +12,7 @@ use crate::token::Claims;
 /// A subject's id is unique only within its issuer (RFC 7519 §4.1.2): the
 /// local user `"1"` and user `"1"` of another issuer are different people.
 /// [`issuer`](Self::issuer) tells them apart: `None` for our own users (what
-/// an [`Authenticator`] returns), the other issuer's `iss` for the subject of
+/// an [`Authenticator`](super::Authenticator) returns), the other issuer's `iss` for the subject of
 /// a token that issuer signed (feature `remote-jwks`). The authentication
 /// layer never puts a remote subject in the request extensions as a
 /// `Subject`: it goes there as a [`RemoteSubject`].
