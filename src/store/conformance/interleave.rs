@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{fresh, rotation, rules, state, token, START};
+use super::{recorded_family, rotation, rules, state, token, START};
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::ReusePolicy;
 use crate::store::{
@@ -169,9 +169,7 @@ async fn interleave(
     use tokio::sync::oneshot;
 
     let context = format!("{revocation:?} at {checkpoint:?}");
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store.as_ref()).await;
     let second = token(&subject, &clock);
     let strict = rules(0, ReusePolicy::RevokeFamily);
     store
@@ -258,9 +256,7 @@ async fn pause_briefly() {
 
 /// The revocation answered before the rotation starts: the rotation is refused.
 async fn revocation_first(store: &dyn TokenStore, revocation: Revocation) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let strict = rules(0, ReusePolicy::RevokeFamily);
     store

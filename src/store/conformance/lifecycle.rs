@@ -2,14 +2,12 @@
 
 use std::time::Duration;
 
-use super::{fresh, rotation, rules, sealed, state, token};
+use super::{fresh, recorded_family, rotation, rules, sealed, state, token};
 use crate::config::ReusePolicy;
 use crate::store::{Refusal, RotationOutcome, RotationRules, TokenState, TokenStore};
 
 pub(super) async fn rotation_chain(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     assert_eq!(
         state(store, &first).await,
         TokenState::Active,
@@ -53,9 +51,7 @@ pub(super) async fn rotation_chain(store: &dyn TokenStore) {
 }
 
 pub(super) async fn blacklist_after_rotation_off(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let keep = RotationRules {
         blacklist_after_rotation: false,
         ..rules(0, ReusePolicy::RevokeFamily)
@@ -76,9 +72,7 @@ pub(super) async fn blacklist_after_rotation_off(store: &dyn TokenStore) {
 }
 
 pub(super) async fn replay_within_grace(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(10, ReusePolicy::RevokeFamily);
     store
@@ -123,9 +117,7 @@ pub(super) async fn replay_within_grace(store: &dyn TokenStore) {
 }
 
 pub(super) async fn grace_boundary(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(10, ReusePolicy::RevokeFamily);
     store
@@ -145,9 +137,7 @@ pub(super) async fn grace_boundary(store: &dyn TokenStore) {
 }
 
 pub(super) async fn reuse_revokes_family(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let strict = rules(0, ReusePolicy::RevokeFamily);
     store
@@ -183,9 +173,7 @@ pub(super) async fn reuse_revokes_family(store: &dyn TokenStore) {
 }
 
 pub(super) async fn reuse_blacklist_only(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let lenient = rules(0, ReusePolicy::BlacklistOnly);
     store

@@ -75,6 +75,17 @@ fn fresh() -> (String, ManualClock, SharedClock) {
     (format!("conformance-{}", random_hex()), clock, shared)
 }
 
+/// A fresh family in `store`: its subject, the clock (and the same clock
+/// shared), and its first token, recorded.
+async fn recorded_family(
+    store: &dyn TokenStore,
+) -> (String, ManualClock, SharedClock, RecordedToken) {
+    let (subject, clock, shared) = fresh();
+    let first = token(&subject, &clock);
+    store.record(first.clone()).await.expect("record");
+    (subject, clock, shared, first)
+}
+
 fn token(subject: &str, clock: &ManualClock) -> RecordedToken {
     RecordedToken::new(random_hex(), subject, clock.now() + LIFETIME)
 }

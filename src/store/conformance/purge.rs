@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{fresh, random_hex, rotation, rules, sealed, state, token, START};
+use super::{fresh, random_hex, recorded_family, rotation, rules, sealed, state, token, START};
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::ReusePolicy;
 use crate::store::CLOCK_SKEW_MARGIN;
@@ -95,9 +95,7 @@ pub(super) async fn records_outlive_the_leeway(store: &dyn TokenStore) {
 /// the window's end keeps it, `purge_expired` at its end erases it (seen by
 /// a replay with the clock set back inside the window: refused, not answered).
 pub(super) async fn ended_windows_are_erased(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(10, ReusePolicy::RevokeFamily);
     store

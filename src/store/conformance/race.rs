@@ -3,15 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{fresh, rotation, rules, sealed, state, token};
+use super::{fresh, recorded_family, rotation, rules, sealed, state, token};
 use crate::config::ReusePolicy;
 use crate::store::{Refusal, RotationOutcome, RotationRules, TokenState, TokenStore};
 
 /// 64 concurrent rotations of one token: one successor, no second family.
 pub(super) async fn race(store: Arc<dyn TokenStore>, grace: Duration) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(&*store).await;
     let rules = RotationRules {
         reuse_grace: grace,
         ..rules(0, ReusePolicy::RevokeFamily)

@@ -2,14 +2,12 @@
 
 use std::time::Duration;
 
-use super::{fresh, rotation, rules, state, token};
+use super::{fresh, recorded_family, rotation, rules, state, token};
 use crate::config::ReusePolicy;
 use crate::store::{BlacklistOutcome, Refusal, RotationOutcome, TokenState, TokenStore};
 
 pub(super) async fn logout(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     assert_eq!(
         store.blacklist(first.clone()).await.expect("blacklist"),
         BlacklistOutcome::Blacklisted
@@ -72,9 +70,7 @@ pub(super) async fn logout(store: &dyn TokenStore) {
 /// logout answers "already blacklisted" yet revokes the family, so A's
 /// successor is refused and no replay within the window brings it back.
 pub(super) async fn logout_with_a_rotated_token_revokes_its_family(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(60, ReusePolicy::RevokeFamily);
     let outcome = store
@@ -148,9 +144,7 @@ pub(super) async fn revoke_subject(store: &dyn TokenStore) {
 /// Logging out the current token ends the grace window of its used
 /// predecessors: a replay within the window no longer brings the session back.
 pub(super) async fn logout_ends_the_grace_of_its_family(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(60, ReusePolicy::RevokeFamily);
     store
@@ -177,9 +171,7 @@ pub(super) async fn logout_ends_the_grace_of_its_family(store: &dyn TokenStore) 
 
 /// Revoking a subject ends the grace window of its families' used tokens.
 pub(super) async fn revoke_subject_ends_the_grace_of_its_families(store: &dyn TokenStore) {
-    let (subject, clock, shared) = fresh();
-    let first = token(&subject, &clock);
-    store.record(first.clone()).await.expect("record");
+    let (subject, clock, shared, first) = recorded_family(store).await;
     let second = token(&subject, &clock);
     let grace = rules(60, ReusePolicy::RevokeFamily);
     store
